@@ -1,0 +1,141 @@
+import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { hrTimeToMicroseconds } from '@opentelemetry/core';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+
+/** Attributes worth a glance when reading a trace by eye; the rest stay in the collector. */
+const KEY_ATTRIBUTES = [
+  'http.request.method',
+  'http.method',
+  'http.route',
+  'url.full',
+  'url.path',
+  'http.target',
+  'http.response.status_code',
+  'http.status_code',
+  'server.address',
+  'db.system.name',
+  'db.system',
+  'db.namespace',
+  'db.name',
+  'db.query.text',
+  'db.statement',
+  'db.operation.name',
+  'rpc.method',
+  'error.type',
+];
+const MAX_VALUE_LENGTH = 120;
+
+type Write = (text: string) => void;
+
+/** Traces whose local root has not ended yet; past this many the oldest is printed as it is. */
+const MAX_OPEN_TRACES = 1000;
+
+/**
+ * OTEL_TRACES_EXPORTER=console: a readable view for a person at a terminal.
+ * Spans are held per trace until the trace's local root span ends, then the
+ * trace is printed as a tree (children indented under their parent, in start
+ * order), one line per span:
+ *   <trace id> <span id> SERVER "GET /polls/:id" 12.4ms http.route=/polls/:id ...
+ */
+export class ConsoleTreeProcessor implements SpanProcessor {
+  private readonly write: Write;
+  private readonly openTraces = new Map<string, ReadableSpan[]>();
+
+  constructor(write: Write = (text) => process.stdout.write(text)) {
+    this.write = write;
+  }
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    const traceId = span.spanContext().traceId;
+    const spans = this.openTraces.get(traceId) ?? [];
+    spans.push(span);
+    this.openTraces.set(traceId, spans);
+    const isLocalRoot = span.parentSpanContext === undefined || span.parentSpanContext.isRemote === true;
+    if (isLocalRoot) {
+      this.print(traceId);
+    } else if (this.openTraces.size > MAX_OPEN_TRACES) {
+      const oldest = this.openTraces.keys().next().value;
+      if (oldest !== undefined) this.print(oldest);
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    for (const traceId of [...this.openTraces.keys()]) this.print(traceId);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush();
+  }
+
+  private print(traceId: string): void {
+    const spans = this.openTraces.get(traceId) ?? [];
+    this.openTraces.delete(traceId);
+    try {
+      this.write(formatSpanTrees(spans));
+    } catch {
+      // stdout closed (piped into head, say): the app must not notice.
+    }
+  }
+}
+
+export function formatSpanTrees(spans: readonly ReadableSpan[]): string {
+  const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
+  const children = new Map<string, ReadableSpan[]>();
+  const roots: ReadableSpan[] = [];
+  for (const span of spans) {
+    const parentId = span.parentSpanContext?.spanId;
+    if (parentId !== undefined && byId.has(parentId)) {
+      const list = children.get(parentId) ?? [];
+      list.push(span);
+      children.set(parentId, list);
+    } else {
+      roots.push(span);
+    }
+  }
+  const lines: string[] = [];
+  const visit = (span: ReadableSpan, depth: number) => {
+    lines.push(formatSpanLine(span, depth));
+    const kids = children.get(span.spanContext().spanId) ?? [];
+    kids.sort(byStartTime).forEach((child) => visit(child, depth + 1));
+  };
+  roots.sort(byStartTime).forEach((root) => visit(root, 0));
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function byStartTime(a: ReadableSpan, b: ReadableSpan): number {
+  return hrTimeToMicroseconds(a.startTime) - hrTimeToMicroseconds(b.startTime);
+}
+
+export function formatSpanLine(span: ReadableSpan, depth = 0): string {
+  const context = span.spanContext();
+  const parentId = span.parentSpanContext?.spanId;
+  const durationMs = hrTimeToMicroseconds(span.duration) / 1000;
+  const parts = [
+    context.traceId,
+    context.spanId,
+    `${'  '.repeat(depth)}${depth > 0 ? '└ ' : ''}${SpanKind[span.kind] ?? 'INTERNAL'}`,
+    JSON.stringify(span.name),
+    `${durationMs.toFixed(1)}ms`,
+  ];
+  if (depth === 0 && parentId !== undefined) parts.push(`parent=${parentId}`);
+  if (span.status.code === SpanStatusCode.ERROR) parts.push(`ERROR${span.status.message ? `(${shorten(span.status.message)})` : ''}`);
+  parts.push(...formatKeyAttributes(span.attributes));
+  return parts.join(' ');
+}
+
+function formatKeyAttributes(attributes: Attributes): string[] {
+  const shown: string[] = [];
+  for (const key of KEY_ATTRIBUTES) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    shown.push(`${key}=${shorten(Array.isArray(value) ? value.join(',') : String(value))}`);
+  }
+  return shown;
+}
+
+function shorten(text: string): string {
+  const single = text.replace(/\s+/g, ' ');
+  return single.length > MAX_VALUE_LENGTH ? `${single.slice(0, MAX_VALUE_LENGTH)}…` : single;
+}

@@ -1,0 +1,48 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { printLine } from '../logging.ts';
+
+/**
+ * Defers building the real exporter (and loading its transport: grpc-js,
+ * protobuf encoders) to the first export, so a process that never ends a span
+ * never pays for it.
+ */
+export class LazySpanExporter implements SpanExporter {
+  private exporter: SpanExporter | undefined;
+  private failedToBuild = false;
+  private readonly build: () => SpanExporter;
+  private readonly label: string;
+
+  constructor(label: string, build: () => SpanExporter) {
+    this.label = label;
+    this.build = build;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    const exporter = this.get();
+    if (exporter === undefined) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error(`${this.label} exporter unavailable`) });
+      return;
+    }
+    exporter.export(spans, resultCallback);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.exporter?.shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.exporter?.forceFlush?.();
+  }
+
+  private get(): SpanExporter | undefined {
+    if (this.exporter !== undefined || this.failedToBuild) return this.exporter;
+    try {
+      this.exporter = this.build();
+    } catch (error) {
+      this.failedToBuild = true;
+      printLine(`the ${this.label} exporter could not be created (${(error as Error).message}); spans are dropped`);
+    }
+    return this.exporter;
+  }
+}

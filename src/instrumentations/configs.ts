@@ -1,0 +1,50 @@
+import type { ServerResponse } from 'node:http';
+import { SpanKind, type Span } from '@opentelemetry/api';
+import type { Config } from '../config/index.ts';
+import { writeResponseTraceHeaders } from '../propagators/response-headers.ts';
+import type { InstrumentationEntry } from './table.ts';
+
+/** Options per instrumentation beyond upstream defaults; built when it is first loaded. */
+export function createConfigFor(config: Config): (entry: InstrumentationEntry) => Record<string, unknown> {
+  return (entry) => {
+    switch (entry.name) {
+      case 'http':
+        return httpConfig(config);
+      case 'fastify':
+        // Fastify 5 announces every new instance on a diagnostics channel; the plugin attaches itself there.
+        return { registerOnInitialization: true };
+      default:
+        return {};
+    }
+  };
+}
+
+function httpConfig(config: Config): Record<string, unknown> {
+  const formats = config.responseHeaders;
+  if (formats.length === 0) return {};
+  return {
+    responseHook(span: Span, response: unknown) {
+      if (!isServerResponse(response)) return;
+      if ((span as unknown as { kind?: SpanKind }).kind === SpanKind.CLIENT) return;
+      addTraceHeadersBeforeHeadersAreSent(response, span, formats);
+    },
+  };
+}
+
+function isServerResponse(value: unknown): value is ServerResponse {
+  return typeof value === 'object' && value !== null && typeof (value as ServerResponse).writeHead === 'function' && typeof (value as ServerResponse).setHeader === 'function';
+}
+
+/**
+ * The hook runs before the app's handler, when CORS headers are not set yet;
+ * writeHead is the last moment before headers leave (res.end() without it
+ * calls writeHead too), so that is where we add ours.
+ */
+function addTraceHeadersBeforeHeadersAreSent(response: ServerResponse, span: Span, formats: Config['responseHeaders']): void {
+  const originalWriteHead = response.writeHead;
+  response.writeHead = function writeHeadWithTraceHeaders(this: ServerResponse, ...args: unknown[]) {
+    response.writeHead = originalWriteHead;
+    writeResponseTraceHeaders(this, span.spanContext(), formats);
+    return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
+}

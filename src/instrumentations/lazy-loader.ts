@@ -1,0 +1,148 @@
+import Module from 'node:module';
+import { printLine } from '../logging.ts';
+import type { InstrumentationEntry } from './table.ts';
+
+/** Builds the instrumentation's config (hooks, options) when it is first loaded. */
+export type ConfigFor = (entry: InstrumentationEntry) => Record<string, unknown>;
+
+interface LoadedInstrumentation {
+  disable?: () => void;
+}
+
+type RequireFunction = (this: unknown, id: string) => unknown;
+
+/**
+ * Loads each instrumentation the first time one of its target modules is
+ * required, imported or (for undici) global fetch is touched. Until then the
+ * only cost is a string lookup per require/resolve of a bare specifier.
+ */
+export class LazyInstrumentationLoader {
+  private readonly pendingByModule = new Map<string, InstrumentationEntry>();
+  private readonly loaded: LoadedInstrumentation[] = [];
+  private readonly configFor: ConfigFor;
+
+  constructor(entries: readonly InstrumentationEntry[], configFor: ConfigFor) {
+    this.configFor = configFor;
+    for (const entry of entries) {
+      for (const moduleName of entry.modules) this.pendingByModule.set(moduleName, entry);
+    }
+    for (const entry of entries) if (entry.globalFetch) this.trapGlobalFetch(entry);
+  }
+
+  /** Module names the ESM loader must be ready to wrap (import-in-the-middle's include list). */
+  targetModules(): string[] {
+    return [...this.pendingByModule.keys()];
+  }
+
+  /** The entry a bare specifier belongs to, if its instrumentation is still unloaded. */
+  private match(specifier: string): InstrumentationEntry | undefined {
+    if (this.pendingByModule.size === 0) return undefined;
+    const bare = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
+    const direct = this.pendingByModule.get(bare);
+    if (direct !== undefined) return direct;
+    // 'pg/lib/client' or '@nestjs/core/...' belong to their package.
+    const slash = bare.indexOf('/', bare.startsWith('@') ? bare.indexOf('/') + 1 : 0);
+    return slash === -1 ? undefined : this.pendingByModule.get(bare.slice(0, slash));
+  }
+
+  /** Loads the instrumentation for a specifier; true when something was loaded. */
+  loadFor(specifier: string): boolean {
+    const entry = this.match(specifier);
+    if (entry === undefined) return false;
+    this.load(entry);
+    return true;
+  }
+
+  load(entry: InstrumentationEntry): void {
+    // Forget the entry first: loading the package requires modules of its own,
+    // some of which (http) may be targets of this very entry.
+    for (const moduleName of entry.modules) this.pendingByModule.delete(moduleName);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const exported = require(entry.packageName) as Record<string, new (config: Record<string, unknown>) => LoadedInstrumentation>;
+      const InstrumentationClass = exported[entry.exportName];
+      if (typeof InstrumentationClass !== 'function') throw new Error(`${entry.packageName} has no export ${entry.exportName}`);
+      this.loaded.push(new InstrumentationClass(this.configFor(entry)));
+    } catch (error) {
+      printLine(`instrumentation ${entry.name} could not be loaded (${(error as Error).message}); the app runs without it`);
+    }
+  }
+
+  /** For Node versions where ESM hooks cannot run lazily: load everything now. */
+  loadAll(): void {
+    for (const entry of new Set(this.pendingByModule.values())) this.load(entry);
+  }
+
+  /**
+   * CJS: intercept require() of a target. After loading the instrumentation we
+   * call require again through Module.prototype.require, which now starts with
+   * require-in-the-middle's hook, so the module is patched on this very first load.
+   */
+  hookRequire(): void {
+    const proto = Module.prototype as unknown as { require: RequireFunction };
+    const originalRequire = proto.require;
+    const loader = this;
+    proto.require = function lazyInstrumentationRequire(this: unknown, id: string): unknown {
+      if (typeof id === 'string' && loader.loadFor(id)) {
+        return proto.require.call(this, id);
+      }
+      // eslint-disable-next-line prefer-rest-params
+      return originalRequire.apply(this, arguments as unknown as [string]);
+    };
+  }
+
+  /**
+   * ESM: a synchronous resolve hook (module.registerHooks, Node >= 22.15) that
+   * loads the instrumentation before import-in-the-middle's load hook wraps the
+   * module, so the new Hook() sees it.
+   */
+  hookResolve(): void {
+    const registerHooks = (Module as unknown as { registerHooks?: (hooks: object) => void }).registerHooks;
+    if (typeof registerHooks !== 'function') return;
+    const loader = this;
+    registerHooks({
+      resolve(specifier: string, context: unknown, nextResolve: (specifier: string, context: unknown) => unknown) {
+        if (typeof specifier === 'string' && !specifier.startsWith('.') && !specifier.startsWith('/') && !specifier.startsWith('file:')) {
+          loader.loadFor(specifier);
+        }
+        return nextResolve(specifier, context);
+      },
+    });
+  }
+
+  /** undici's instrumentation listens on diagnostics channels: load it when fetch is first reached for. */
+  private trapGlobalFetch(entry: InstrumentationEntry): void {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+    if (descriptor === undefined || !descriptor.configurable) {
+      this.load(entry);
+      return;
+    }
+    const loader = this;
+    const restore = (value: unknown) => {
+      Object.defineProperty(globalThis, 'fetch', { value, writable: true, enumerable: descriptor.enumerable, configurable: true });
+    };
+    Object.defineProperty(globalThis, 'fetch', {
+      configurable: true,
+      enumerable: descriptor.enumerable,
+      get() {
+        const value = 'value' in descriptor ? descriptor.value : descriptor.get?.call(globalThis);
+        restore(value);
+        if (loader.pendingByModule.get(entry.modules[0] ?? '') === entry) loader.load(entry);
+        return value;
+      },
+      set(value: unknown) {
+        restore(value);
+      },
+    });
+  }
+
+  disableAll(): void {
+    for (const instrumentation of this.loaded) {
+      try {
+        instrumentation.disable?.();
+      } catch {
+        // Unpatching is best effort at shutdown.
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The lazy table: which modules each instrumentation targets. Nothing here loads
+ * an instrumentation; `lazy-loader.ts` does, the first time a target module is
+ * required or imported. Module lists were read off each instrumentation's own
+ * `init()` (see test/unit/instrumentations/table.test.ts, which checks them).
+ */
+export interface InstrumentationEntry {
+  /** The name users write in OTEL_NODE_(ENABLED|DISABLED)_INSTRUMENTATIONS. */
+  readonly name: string;
+  readonly packageName: string;
+  readonly exportName: string;
+  /** Bare module names (package names or Node builtins) that trigger loading it. */
+  readonly modules: readonly string[];
+  /** Noisy ones (a span per fs call) stay off unless asked for. */
+  readonly enabledByDefault: boolean;
+  /** Triggered by first use of global fetch rather than by a module load. */
+  readonly globalFetch?: boolean;
+}
+
+function entry(name: string, exportName: string, modules: readonly string[], extra: Partial<InstrumentationEntry> = {}): InstrumentationEntry {
+  return Object.freeze({
+    name,
+    packageName: `@opentelemetry/instrumentation-${name}`,
+    exportName,
+    modules: Object.freeze([...modules]),
+    enabledByDefault: true,
+    ...extra,
+  });
+}
+
+export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
+  entry('http', 'HttpInstrumentation', ['http', 'https']),
+  entry('undici', 'UndiciInstrumentation', ['undici'], { globalFetch: true }),
+  entry('express', 'ExpressInstrumentation', ['express']),
+  entry('fastify', 'FastifyOtelInstrumentation', ['fastify'], { packageName: '@fastify/otel' }),
+  entry('koa', 'KoaInstrumentation', ['koa']),
+  entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core']),
+  entry('connect', 'ConnectInstrumentation', ['connect']),
+  entry('hapi', 'HapiInstrumentation', ['@hapi/hapi']),
+  entry('restify', 'RestifyInstrumentation', ['restify']),
+  entry('router', 'RouterInstrumentation', ['router']),
+  entry('graphql', 'GraphQLInstrumentation', ['graphql']),
+  entry('dataloader', 'DataloaderInstrumentation', ['dataloader']),
+  entry('socket.io', 'SocketIoInstrumentation', ['socket.io']),
+  entry('grpc', 'GrpcInstrumentation', ['@grpc/grpc-js']),
+  entry('pg', 'PgInstrumentation', ['pg', 'pg-pool']),
+  entry('mysql', 'MySQLInstrumentation', ['mysql']),
+  entry('mysql2', 'MySQL2Instrumentation', ['mysql2']),
+  entry('mongodb', 'MongoDBInstrumentation', ['mongodb']),
+  entry('mongoose', 'MongooseInstrumentation', ['mongoose']),
+  entry('tedious', 'TediousInstrumentation', ['tedious']),
+  entry('cassandra-driver', 'CassandraDriverInstrumentation', ['cassandra-driver']),
+  entry('knex', 'KnexInstrumentation', ['knex']),
+  entry('generic-pool', 'GenericPoolInstrumentation', ['generic-pool']),
+  entry('ioredis', 'IORedisInstrumentation', ['ioredis']),
+  entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client']),
+  entry('memcached', 'MemcachedInstrumentation', ['memcached']),
+  entry('lru-memoizer', 'LruMemoizerInstrumentation', ['lru-memoizer']),
+  entry('amqplib', 'AmqplibInstrumentation', ['amqplib']),
+  entry('kafkajs', 'KafkaJsInstrumentation', ['kafkajs']),
+  entry('aws-sdk', 'AwsInstrumentation', ['@aws-sdk/middleware-stack', '@smithy/middleware-stack', '@smithy/core', '@aws-sdk/smithy-client', '@smithy/smithy-client']),
+  entry('pino', 'PinoInstrumentation', ['pino']),
+  entry('winston', 'WinstonInstrumentation', ['winston']),
+  entry('bunyan', 'BunyanInstrumentation', ['bunyan']),
+  entry('fs', 'FsInstrumentation', ['fs', 'fs/promises'], { enabledByDefault: false }),
+  entry('dns', 'DnsInstrumentation', ['dns', 'dns/promises'], { enabledByDefault: false }),
+  entry('net', 'NetInstrumentation', ['net'], { enabledByDefault: false }),
+]);
+
+export const INSTRUMENTATION_NAMES: readonly string[] = INSTRUMENTATIONS.map((e) => e.name);

@@ -1,0 +1,84 @@
+import Module from 'node:module';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { readConfig, type Config } from './config/index.ts';
+import { installDiagLogger } from './diag-logger.ts';
+import { createSpanProcessors } from './export/index.ts';
+import { createConfigFor } from './instrumentations/configs.ts';
+import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
+import { INSTRUMENTATIONS } from './instrumentations/table.ts';
+import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
+import { printLine } from './logging.ts';
+import { createPropagator } from './propagators/index.ts';
+import { buildResource } from './resource/index.ts';
+import { createSampler } from './sampler.ts';
+
+/**
+ * The one place that wires config -> SDK -> hooks -> shutdown. Anything that
+ * goes wrong here leaves the app running untraced, with one line saying why.
+ */
+export function start(env: Readonly<Record<string, string | undefined>> = process.env): void {
+  try {
+    const config = readConfig(env, printLine);
+    installDiagLogger(config.logLevel);
+    const counter = new EndedSpanCounter();
+    const provider = new TracerProvider({
+      resource: buildResource(config, readOwnVersion()),
+      sampler: createSampler(config.sampler, config.samplerRatio),
+      spanLimits: { ...config.spanLimits },
+      spanProcessors: [counter, ...createSpanProcessors(config)],
+    });
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(createPropagator(config.propagators));
+    trace.setGlobalTracerProvider(provider);
+    installInstrumentations(config);
+    installShutdownHandlers(provider, counter, config.shutdownTimeoutMs);
+  } catch (error) {
+    printLine(`tracing is off for this process: ${(error as Error).message}`);
+  }
+}
+
+function installInstrumentations(config: Config): void {
+  const entries = INSTRUMENTATIONS.filter((entry) => config.instrumentations.includes(entry.name));
+  const loader = new LazyInstrumentationLoader(entries, createConfigFor(config));
+  loader.hookRequire();
+  installEsmHooks(loader);
+}
+
+/**
+ * ESM imports bypass require(), so import-in-the-middle wraps the target
+ * modules. Where Node can run its hooks in-thread (module.registerHooks with
+ * the fix of nodejs/node#59929) our resolve hook loads each instrumentation
+ * just before its module; elsewhere the loader thread cannot wait for us, so
+ * every enabled instrumentation is loaded up front.
+ */
+function installEsmHooks(loader: LazyInstrumentationLoader): void {
+  const include = loader.targetModules().flatMap((name) => (Module.isBuiltin(name) ? [name, `node:${name}`] : [name]));
+  try {
+    const syncHooks = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;
+    if (syncHooks.supportsSyncHooks()) {
+      syncHooks.register({ include });
+      loader.hookResolve();
+      return;
+    }
+    Module.register('import-in-the-middle/hook.mjs', require('node:url').pathToFileURL(__filename), { data: { include } });
+    loader.loadAll();
+  } catch (error) {
+    printLine(`ESM instrumentation is off (${(error as Error).message}); CommonJS modules are still traced`);
+  }
+}
+
+/** The part of import-in-the-middle/register-hooks.mjs we use (an ES module, loaded with require(esm)). */
+interface SyncHooksModule {
+  supportsSyncHooks(): boolean;
+  register(options: { include: string[] }): void;
+}
+
+function readOwnVersion(): string {
+  try {
+    return (require('../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
