@@ -4,7 +4,13 @@
  */
 import { isSdkDisabled } from './src/config/sdk-disabled.ts';
 import { claimStart } from './src/lifecycle/start-once.ts';
+import { isSupportedNodeVersion, MINIMUM_NODE_VERSION } from './src/lifecycle/node-version.ts';
+import { printLine } from './src/logging.ts';
 
 if (!isSdkDisabled(process.env) && claimStart()) {
-  (require('./src/start.js') as typeof import('./src/start.ts')).start();
+  if (isSupportedNodeVersion()) {
+    (require('./src/start.js') as typeof import('./src/start.ts')).start();
+  } else {
+    printLine(`Node ${process.versions.node} is older than ${MINIMUM_NODE_VERSION}, which OpenTelemetry JS 3.x needs; tracing is off`);
+  }
 }

@@ -29,6 +29,12 @@ type Write = (text: string) => void;
 
 /** Traces whose local root has not ended yet; past this many the oldest is printed as it is. */
 const MAX_OPEN_TRACES = 1000;
+/**
+ * A local root's children can end just after it (Express ends its handler
+ * spans on 'finish'), and one process can serve several hops of a trace: wait
+ * this long after a local root ends so the whole tree prints at once.
+ */
+const SETTLE_MS = 100;
 
 /**
  * OTEL_TRACES_EXPORTER=console: a readable view for a person at a terminal.
@@ -40,6 +46,7 @@ const MAX_OPEN_TRACES = 1000;
 export class ConsoleTreeProcessor implements SpanProcessor {
   private readonly write: Write;
   private readonly openTraces = new Map<string, ReadableSpan[]>();
+  private readonly printTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(write: Write = (text) => process.stdout.write(text)) {
     this.write = write;
@@ -54,7 +61,8 @@ export class ConsoleTreeProcessor implements SpanProcessor {
     this.openTraces.set(traceId, spans);
     const isLocalRoot = span.parentSpanContext === undefined || span.parentSpanContext.isRemote === true;
     if (isLocalRoot) {
-      this.print(traceId);
+      clearTimeout(this.printTimers.get(traceId));
+      this.printTimers.set(traceId, setTimeout(() => this.print(traceId), SETTLE_MS).unref());
     } else if (this.openTraces.size > MAX_OPEN_TRACES) {
       const oldest = this.openTraces.keys().next().value;
       if (oldest !== undefined) this.print(oldest);
@@ -72,6 +80,8 @@ export class ConsoleTreeProcessor implements SpanProcessor {
   private print(traceId: string): void {
     const spans = this.openTraces.get(traceId) ?? [];
     this.openTraces.delete(traceId);
+    clearTimeout(this.printTimers.get(traceId));
+    this.printTimers.delete(traceId);
     try {
       this.write(formatSpanTrees(spans));
     } catch {

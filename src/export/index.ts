@@ -1,14 +1,19 @@
+import { diag } from '@opentelemetry/api';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config/index.ts';
+import { ExportHealth } from './export-health.ts';
 import { ConsoleTreeProcessor } from './console-tree-processor.ts';
 import { LazySpanExporter } from './lazy-exporter.ts';
 import { createOtlpExporter } from './otlp-exporter.ts';
 
 /** One processor per exporter named in OTEL_TRACES_EXPORTER; none for `none`. */
 export function createSpanProcessors(config: Config): SpanProcessor[] {
+  const health = new ExportHealth(`${new URL(config.otlp.url).host} (OTLP ${config.otlp.protocol})`);
+  installQuietErrorHandler(health);
   return config.exporters.map((name) => {
     if (name === 'console') return new ConsoleTreeProcessor();
-    const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp));
+    const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health);
     return new BatchSpanProcessor({
       exporter,
       maxQueueSize: config.batch.maxQueueSize,
@@ -16,5 +21,22 @@ export function createSpanProcessors(config: Config): SpanProcessor[] {
       scheduledDelayMillis: config.batch.scheduledDelayMs,
       exportTimeoutMillis: config.batch.exportTimeoutMs,
     });
+  });
+}
+
+/**
+ * The batch processor hands every failed export to the global error handler,
+ * which by default logs each one: a log line per batch while the collector is
+ * down. Failures ExportHealth already reported are dropped; anything else is
+ * logged once per distinct message.
+ */
+function installQuietErrorHandler(health: ExportHealth): void {
+  const seen = new Set<string>();
+  setGlobalErrorHandler((error) => {
+    if (typeof error === 'object' && error !== null && health.reported.has(error)) return;
+    const message = error instanceof Error ? error.message : String(error);
+    if (seen.has(message) || seen.size > 100) return;
+    seen.add(message);
+    diag.error(message);
   });
 }

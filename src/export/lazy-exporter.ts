@@ -1,6 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { printLine } from '../logging.ts';
+import type { ExportHealth } from './export-health.ts';
 
 /**
  * Defers building the real exporter (and loading its transport: grpc-js,
@@ -12,19 +13,27 @@ export class LazySpanExporter implements SpanExporter {
   private failedToBuild = false;
   private readonly build: () => SpanExporter;
   private readonly label: string;
+  private readonly health: ExportHealth;
 
-  constructor(label: string, build: () => SpanExporter) {
+  constructor(label: string, build: () => SpanExporter, health: ExportHealth) {
     this.label = label;
     this.build = build;
+    this.health = health;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     const exporter = this.get();
     if (exporter === undefined) {
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error(`${this.label} exporter unavailable`) });
+      const error = new Error(`${this.label} exporter unavailable`);
+      this.health.failed(spans.length, error);
+      resultCallback({ code: ExportResultCode.FAILED, error });
       return;
     }
-    exporter.export(spans, resultCallback);
+    exporter.export(spans, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) this.health.succeeded();
+      else this.health.failed(spans.length, result.error);
+      resultCallback(result);
+    });
   }
 
   async shutdown(): Promise<void> {

@@ -38,7 +38,9 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
   entry('connect', 'ConnectInstrumentation', ['connect']),
   entry('hapi', 'HapiInstrumentation', ['@hapi/hapi']),
   entry('restify', 'RestifyInstrumentation', ['restify']),
-  entry('router', 'RouterInstrumentation', ['router']),
+  // Express 5 runs on the 'router' package: both instrumentations together double every
+  // handler span and name middlewares after the other's wrapper ('middleware - patched').
+  entry('router', 'RouterInstrumentation', ['router'], { enabledByDefault: false }),
   entry('graphql', 'GraphQLInstrumentation', ['graphql']),
   entry('dataloader', 'DataloaderInstrumentation', ['dataloader']),
   entry('socket.io', 'SocketIoInstrumentation', ['socket.io']),

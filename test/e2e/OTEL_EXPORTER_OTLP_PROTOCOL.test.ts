@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { get } from '../support/http-client.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { startApp } from '../support/processes.ts';
+
+let receiver: OtlpReceiver;
+before(async () => {
+  receiver = await startOtlpReceiver();
+});
+after(async () => {
+  await receiver.close();
+});
+
+describe('OTEL_EXPORTER_OTLP_PROTOCOL and friends', () => {
+  for (const protocol of ['grpc', 'http/protobuf', 'http/json'] as const) {
+    it(`${protocol}: spans arrive gzip-compressed with the configured headers`, async () => {
+      const service = `protocol-${protocol.replace('/', '-')}`;
+      const endpoint = protocol === 'grpc' ? receiver.grpcEndpoint : receiver.httpEndpoint;
+      const app = await startApp('use-express.cjs', {
+        env: { OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: service, OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc%20123' },
+      });
+      try {
+        await get(`${app.url}/users/5`);
+        await receiver.waitForSpans((spans) => spans.some((s) => s.resource['service.name'] === service && s.attributes['http.route'] === '/users/:id'));
+      } finally {
+        await app.stop();
+      }
+      const requests = receiver.requests.filter((r) => r.protocol === protocol);
+      assert.ok(requests.length > 0);
+      assert.ok(requests.every((r) => r.compressed), `${protocol} export is gzip-compressed by default`);
+      assert.ok(requests.every((r) => r.headers['x-api-key'] === 'abc 123'), 'OTEL_EXPORTER_OTLP_HEADERS reach the collector, percent-decoded');
+      assert.equal(app.stderr(), '');
+    });
+  }
+
+  it('OTEL_EXPORTER_OTLP_COMPRESSION=none sends uncompressed', async () => {
+    receiver.reset();
+    const app = await startApp('use-express.cjs', { env: { OTEL_EXPORTER_OTLP_COMPRESSION: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: 'uncompressed' } });
+    try {
+      await get(`${app.url}/users/5`);
+      await receiver.waitForSpans((spans) => spans.some((s) => s.resource['service.name'] === 'uncompressed'));
+    } finally {
+      await app.stop();
+    }
+    assert.ok(receiver.requests.length > 0 && receiver.requests.every((r) => !r.compressed));
+  });
+
+  it('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT wins over OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
+    const app = await startApp('use-express.cjs', {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: 'traces-endpoint' },
+    });
+    try {
+      await get(`${app.url}/users/5`);
+      await receiver.waitForSpans((spans) => spans.some((s) => s.resource['service.name'] === 'traces-endpoint'));
+    } finally {
+      await app.stop();
+    }
+  });
+});
