@@ -82,7 +82,8 @@ export function splitKnown<T extends string>(
   const accepted: T[] = [];
   const unknown: string[] = [];
   for (const item of items) {
-    const resolved = (known as readonly string[]).includes(item) ? (item as T) : aliases[item];
+    // hasOwn: a name such as `constructor` must not resolve through the prototype.
+    const resolved = (known as readonly string[]).includes(item) ? (item as T) : Object.hasOwn(aliases, item) ? aliases[item] : undefined;
     if (resolved === undefined) unknown.push(item);
     else if (!accepted.includes(resolved)) accepted.push(resolved);
   }

@@ -1,0 +1,350 @@
+import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
+import { test } from 'node:test';
+import {
+  defaultTextMapGetter,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  type Context,
+  type TextMapGetter,
+  type TextMapPropagator,
+} from '@opentelemetry/api';
+import { createPropagator, PROPAGATOR_NAMES, type PropagatorName } from '../../../src/propagators/index.ts';
+
+/**
+ * Random and adversarial header values through every propagator's extract,
+ * alone and all together: nothing may throw, and any span context that comes
+ * out must be valid with lowercase ids. Reproduce a failure with the seed it
+ * prints: FUZZ_SEED=<seed> node --test test/unit/propagators/fuzz.test.ts
+ */
+const SEED = (process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : Date.now()) >>> 0;
+const MIN_HEADER_VALUES = 100_000;
+const HUGE_LENGTH = 1024 * 1024;
+/** One carrier in this many gets a 1 MB value: enough to catch quadratic parsing, few enough to stay fast. */
+const HUGE_EVERY = 2_500;
+
+const TRACE_NAMES = PROPAGATOR_NAMES.filter((name): name is Exclude<PropagatorName, 'none'> => name !== 'none');
+const LOWERCASE_TRACE_ID = /^[0-9a-f]{32}$/;
+const LOWERCASE_SPAN_ID = /^[0-9a-f]{16}$/;
+const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
+const STRUCTURAL = ':-;/=,%@{}() \t0123456789abcdefABCDEF';
+const EXTRA_HEADERS = ['ot-baggage-user', 'uberctx-user', 'jaeger-debug-id', 'x-b3-parentspanid', 'content-type', 'cookie'];
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+function createRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const random = createRandom(SEED);
+const int = (below: number): number => Math.floor(random() * below);
+const chance = (p: number): boolean => random() < p;
+function pick<T>(items: readonly T[]): T {
+  return items[int(items.length)]!;
+}
+const hex = (length: number): string => Array.from({ length }, () => '0123456789abcdef'[int(16)]).join('');
+const fromAlphabet = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[int(alphabet.length)]).join('');
+const randomChars = (length: number, maxCode: number): string => Array.from({ length }, () => String.fromCharCode(int(maxCode))).join('');
+
+function guid(hex32: string): string {
+  return `${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20)}`;
+}
+
+function vostokEntry(key: string, value: string): Buffer {
+  const keyBytes = Buffer.from(key, 'utf8');
+  const valueBytes = Buffer.from(value, 'utf8');
+  const prefix = (length: number): Buffer => {
+    const bytes = Buffer.alloc(4);
+    bytes.writeInt32LE(length, 0);
+    return bytes;
+  };
+  return Buffer.concat([prefix(keyBytes.length), keyBytes, prefix(valueBytes.length), valueBytes]);
+}
+
+function vostokBytes(): Buffer {
+  const entries: Buffer[] = [];
+  if (chance(0.4)) entries.push(vostokEntry('vostok.request.priority', 'Ordinary'));
+  entries.push(vostokEntry('vostok.tracing.context', `${guid(hex(32))};${guid(hex(16).padEnd(32, '0'))}`));
+  if (chance(0.3)) entries.push(vostokEntry(fromAlphabet('abcdefgh.', int(20)), randomChars(int(20), 0x800)));
+  return Buffer.concat(entries);
+}
+
+/** A well-formed value for each header we know, to be mutated into near misses. */
+const VALID_VALUES: Readonly<Partial<Record<string, () => string>>> = {
+  traceparent: () => `${chance(0.8) ? '00' : hex(2)}-${hex(32)}-${hex(16)}-${hex(2)}${chance(0.1) ? `-${hex(4)}` : ''}`,
+  tracestate: () => Array.from({ length: 1 + int(34) }, (_, i) => `${chance(0.2) ? `t${i}@sys` : `k${i}`}=${fromAlphabet('abc 123!~', 1 + int(8)).trim() || 'v'}`).join(pick([',', ', ', ' ,\t'])),
+  baggage: () => `user=${hex(4)};meta=1,${hex(3)}=${hex(5)}`,
+  b3: () => `${hex(pick([16, 32]))}-${hex(16)}${chance(0.7) ? `-${pick(['0', '1', 'd'])}` : ''}${chance(0.3) ? `-${hex(16)}` : ''}`,
+  'x-b3-traceid': () => hex(pick([16, 32])),
+  'x-b3-spanid': () => hex(16),
+  'x-b3-sampled': () => pick(['0', '1', 'true', 'false', 'True']),
+  'x-b3-flags': () => pick(['0', '1']),
+  'uber-trace-id': () => {
+    const value = `${hex(pick([16, 32, 1 + int(32)]))}:${hex(16)}:${pick(['0', hex(16)])}:${hex(1 + int(2))}`;
+    return chance(0.2) ? value.replaceAll(':', '%3A') : value;
+  },
+  'x-amzn-trace-id': () => `Root=1-${hex(8)}-${hex(24)};Parent=${hex(16)};Sampled=${pick(['0', '1', '?'])}`,
+  'ot-tracer-traceid': () => hex(pick([16, 32])),
+  'ot-tracer-spanid': () => hex(16),
+  'ot-tracer-sampled': () => pick(['true', 'false']),
+  'x-kontur-trace-id': () => (chance(0.5) ? hex(32) : guid(hex(32))),
+  'x-kontur-trace-spanid': () => hex(16),
+  'x-kontur-trace-issampled': () => pick(['true', 'True', 'false', '']),
+  'context-globals': () => vostokBytes().toString('base64'),
+  'x-cloud-trace-context': () => `${hex(32)}/${BigInt(`0x${hex(16)}`)}${chance(0.8) ? `;o=${pick(['0', '1'])}` : ''}`,
+};
+
+function mutate(value: string): string {
+  let result = value;
+  for (let n = 1 + int(3); n > 0; n--) {
+    const at = int(result.length + 1);
+    switch (int(9)) {
+      case 0: // bit flip
+        if (result.length > 0) {
+          const i = int(result.length);
+          result = result.slice(0, i) + String.fromCharCode(result.charCodeAt(i) ^ (1 << int(8))) + result.slice(i + 1);
+        }
+        break;
+      case 1:
+        result = result.slice(0, at);
+        break;
+      case 2:
+        result = result.slice(0, at) + pick([...STRUCTURAL]) + result.slice(at);
+        break;
+      case 3:
+        result = result.slice(0, at) + result.slice(at + 1);
+        break;
+      case 4:
+        result = result.slice(0, at) + result.slice(int(result.length), int(result.length) + int(40)) + result.slice(at);
+        break;
+      case 5: {
+        const char = result.charAt(at);
+        result = result.slice(0, at) + (char === char.toUpperCase() ? char.toLowerCase() : char.toUpperCase()) + result.slice(at + 1);
+        break;
+      }
+      case 6:
+        result = result.slice(0, at) + pick(['\u0000', '\ud800', '\udfff', '😀', 'é', '\u00a0', '\r\n', '\u202e', '１']) + result.slice(at);
+        break;
+      case 7:
+        result = pick([' ', '\t', '']) + result + pick([' ', '\t', ',', ';', '']);
+        break;
+      default:
+        result = result + pick(['', '-', ':', '/', ';o=1', ',k=v', '-00']) + result.slice(0, int(10));
+        break;
+    }
+  }
+  return result;
+}
+
+/** Vostok's parser is binary: corrupt the bytes, keep the base64 valid, so the length checks are reached. */
+function mutateVostokBytes(): string {
+  const bytes = vostokBytes();
+  for (let n = 1 + int(3); n > 0; n--) {
+    const i = int(bytes.length);
+    switch (int(4)) {
+      case 0:
+        bytes[i] = bytes[i]! ^ (1 << int(8));
+        break;
+      case 1:
+        bytes.writeInt32LE(pick([-1, -2147483648, 2147483647, bytes.length, bytes.length - i, 0]), Math.min(i, bytes.length - 4));
+        break;
+      case 2:
+        return bytes.subarray(0, i).toString('base64');
+      default:
+        bytes[i] = pick([0x3b, 0x2d, 0x7b, 0x00, 0xff]);
+    }
+  }
+  return bytes.toString('base64');
+}
+
+function hugeValue(header: string): string {
+  const valid = (VALID_VALUES[header] ?? VALID_VALUES['traceparent']!)();
+  switch (int(7)) {
+    case 0:
+      return valid + 'a'.repeat(HUGE_LENGTH);
+    case 1:
+      return ','.repeat(HUGE_LENGTH) + valid;
+    case 2:
+      return ' '.repeat(HUGE_LENGTH / 2) + 'x' + ' \t'.repeat(HUGE_LENGTH / 4);
+    case 3:
+      return 'A'.repeat(HUGE_LENGTH);
+    case 4:
+      return '0123456789abcdef'.repeat(HUGE_LENGTH / 16);
+    case 5:
+      return `${'k=v,'.repeat(HUGE_LENGTH / 4)}`;
+    default:
+      return '%3A'.repeat(HUGE_LENGTH / 3);
+  }
+}
+
+let headerValues = 0;
+
+/** A header value: mostly near misses of a valid one, also noise, non-strings and repeats. */
+function headerValue(header: string, iteration: number): unknown {
+  headerValues++;
+  if (iteration % HUGE_EVERY === 0) return hugeValue(header);
+  const valid = VALID_VALUES[header];
+  switch (int(14)) {
+    case 0:
+    case 1:
+      return valid ? valid() : fromAlphabet(STRUCTURAL, int(60));
+    case 2:
+    case 3:
+    case 4:
+      return mutate(valid ? valid() : fromAlphabet(STRUCTURAL, int(60)));
+    case 5:
+      return header === 'context-globals' ? mutateVostokBytes() : mutate(valid ? valid() : '');
+    case 6:
+      return randomChars(int(200), 0x100); // random bytes as latin1
+    case 7:
+      return fromAlphabet(STRUCTURAL, int(120));
+    case 8:
+      return randomChars(int(80), 0x10000); // any UTF-16 unit, lone surrogates included
+    case 9:
+      return Array.from({ length: int(4) }, () => (valid && chance(0.5) ? valid() : mutate(valid ? valid() : 'x')));
+    case 10:
+      return pick<unknown>([42, 0, -1, NaN, null, undefined, true, {}, [], [[]], [1, 'a'], 10n, Symbol('header'), () => 'x', new Date(0)]);
+    case 11:
+      return {
+        toString() {
+          throw new Error('toString');
+        },
+        valueOf() {
+          throw new Error('valueOf');
+        },
+      };
+    case 12:
+      return pick(['', ' ', '\t', '0', '-', ':::', '/', ';o=1', '==', 'null', 'undefined', '[object Object]']);
+    default:
+      return randomChars(int(40), 0x7f);
+  }
+}
+
+function nameVariant(name: string): string {
+  switch (int(6)) {
+    case 0:
+      return name.toUpperCase();
+    case 1:
+      return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+    case 2:
+      return [...name].map((c) => (chance(0.5) ? c.toUpperCase() : c)).join('');
+    default:
+      return name;
+  }
+}
+
+function buildCarrier(target: TextMapPropagator, iteration: number): unknown {
+  if (chance(0.01)) return pick<unknown>([null, undefined, 0, 'traceparent', []]);
+  const fields = target.fields();
+  const carrier: Record<string, unknown> = pick([() => ({}), () => Object.create(null) as Record<string, unknown>])();
+  for (let n = 1 + int(4); n > 0; n--) {
+    const roll = random();
+    const field = roll < 0.7 && fields.length > 0 ? pick(fields) : pick([...Object.keys(VALID_VALUES), ...EXTRA_HEADERS]);
+    if (roll > 0.95) {
+      const key = pick(PROTOTYPE_KEYS);
+      const value = chance(0.5) ? { [field]: headerValue(field, iteration) } : headerValue(field, iteration);
+      if (chance(0.5)) Object.defineProperty(carrier, key, { value, enumerable: true, configurable: true, writable: true });
+      else carrier[key] = value;
+      continue;
+    }
+    carrier[chance(0.15) ? nameVariant(field) : field] = headerValue(field, iteration);
+  }
+  if (chance(0.02)) return JSON.parse(`{"__proto__":{"traceparent":"00-${hex(32)}-${hex(16)}-01"},"constructor":{"prototype":{"polluted":1}}}`);
+  return carrier;
+}
+
+const caseInsensitiveGetter: TextMapGetter = {
+  get(carrier, key) {
+    if (typeof carrier !== 'object' || carrier === null) return undefined;
+    const record = carrier as Record<string, unknown>;
+    const found = Object.keys(record).find((name) => name.toLowerCase() === key);
+    return found === undefined ? undefined : (record[found] as string | string[] | undefined);
+  },
+  keys: (carrier) => (typeof carrier === 'object' && carrier !== null ? Object.keys(carrier) : []),
+};
+
+const throwingGetter: TextMapGetter = {
+  get() {
+    throw new Error('getter');
+  },
+  keys() {
+    throw new Error('keys');
+  },
+};
+
+function describeCarrier(carrier: unknown): string {
+  try {
+    const text = JSON.stringify(carrier, (_, value: unknown) => (typeof value === 'string' && value.length > 200 ? `${value.slice(0, 200)}…(${value.length})` : typeof value === 'bigint' ? `${value}n` : value));
+    return text ?? String(carrier);
+  } catch {
+    return Object.prototype.toString.call(carrier);
+  }
+}
+
+/** Why a result is wrong, or undefined when it is fine. */
+function checkResult(result: unknown): string | undefined {
+  if (typeof result !== 'object' || result === null || typeof (result as Context).getValue !== 'function') return 'extract did not return a context';
+  const spanContext = trace.getSpanContext(result as Context);
+  if (spanContext === undefined) return undefined;
+  if (!isSpanContextValid(spanContext)) return `invalid span context ${JSON.stringify(spanContext)}`;
+  if (!LOWERCASE_TRACE_ID.test(spanContext.traceId) || !LOWERCASE_SPAN_ID.test(spanContext.spanId)) return `ids not lowercase hex ${JSON.stringify(spanContext)}`;
+  if (!Number.isInteger(spanContext.traceFlags) || spanContext.traceFlags < 0 || spanContext.traceFlags > 0xff) return `bad trace flags ${spanContext.traceFlags}`;
+  return undefined;
+}
+
+test(`no header value makes any propagator throw or yield a bad span context (seed ${SEED})`, (t) => {
+  t.diagnostic(`fuzz seed ${SEED}; reproduce with FUZZ_SEED=${SEED}`);
+  const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
+  const all = createPropagator(TRACE_NAMES);
+  const singles = TRACE_NAMES.map((name) => ({ name, propagator: createPropagator([name]), extracted: 0 }));
+  let allExtracted = 0;
+  let baggageExtracted = 0;
+  let iteration = 0;
+  const failures: string[] = [];
+  const started = performance.now();
+
+  while (headerValues < MIN_HEADER_VALUES) {
+    iteration++;
+    const single = singles[iteration % singles.length]!;
+    const carrier = buildCarrier(single.propagator, iteration);
+    const getter = chance(0.15) ? caseInsensitiveGetter : chance(0.02) ? throwingGetter : defaultTextMapGetter;
+    for (const [label, propagator] of [[single.name, single.propagator], ['all', all]] as const) {
+      let problem: string | undefined;
+      try {
+        const result = propagator.extract(ROOT_CONTEXT, carrier, getter);
+        problem = checkResult(result);
+        if (problem === undefined && trace.getSpanContext(result) !== undefined) {
+          if (label === 'all') allExtracted++;
+          else single.extracted++;
+        }
+        if (label === 'baggage' && propagation.getBaggage(result) !== undefined) baggageExtracted++;
+      } catch (error) {
+        problem = `threw ${error instanceof Error ? error.stack : String(error)}`;
+      }
+      if (problem !== undefined && failures.length < 5) {
+        failures.push(`seed ${SEED} iteration ${iteration} propagator ${label}: ${problem}\n  carrier: ${describeCarrier(carrier)}`);
+      }
+    }
+  }
+
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  t.diagnostic(`${iteration} carriers, ${headerValues} header values in ${seconds} s; contexts extracted: all ${allExtracted}, ${singles.map((s) => `${s.name} ${s.extracted}`).join(', ')}, baggage entries ${baggageExtracted}`);
+  assert.deepEqual(failures, [], `FUZZ_SEED=${SEED}`);
+  assert.ok(headerValues >= MIN_HEADER_VALUES);
+  assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), prototypeBefore, 'Object.prototype was changed');
+  assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  // The fuzzer must reach past the first check of each format, or it proves little.
+  for (const single of singles) {
+    if (single.name === 'baggage') continue;
+    assert.ok(single.extracted > 0, `FUZZ_SEED=${SEED}: ${single.name} never extracted a context; the generators are off`);
+  }
+  assert.ok(baggageExtracted > 0, `FUZZ_SEED=${SEED}: baggage was never extracted`);
+});
