@@ -3,7 +3,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { readConfig, type Config } from './config/index.ts';
-import { installDiagLogger } from './diag-logger.ts';
+import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
 import { createSpanProcessors } from './export/index.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
@@ -20,8 +20,12 @@ import { createSampler } from './sampler.ts';
  */
 export function start(env: Readonly<Record<string, string | undefined>> = process.env): void {
   try {
-    const config = readConfig(env, printLine);
-    installDiagLogger(config.logLevel);
+    const warnings: string[] = [];
+    const config = readConfig(env, (line) => {
+      warnings.push(line);
+      printLine(line);
+    });
+    installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
     const provider = new TracerProvider({
       resource: buildResource(config, readOwnVersion()),

@@ -64,6 +64,8 @@ export interface Config {
   readonly instrumentations: readonly string[];
   readonly propagators: readonly PropagatorName[];
   readonly responseHeaders: readonly ResponseHeaderFormat[];
+  /** Incoming paths (exact or `*` globs) that get no span. */
+  readonly ignorePaths: readonly string[];
   /** Cloud platform variables (K_SERVICE, AWS_LAMBDA_FUNCTION_NAME, …) for the resource detectors. */
   readonly cloudHints: CloudHints;
   /** Upper bound for the flush at SIGTERM/SIGINT/beforeExit. */
@@ -91,6 +93,7 @@ export function readConfig(env: Env, warn: Warn): Config {
     instrumentations: Object.freeze(readInstrumentations(env, warn)),
     propagators: Object.freeze(readPropagators(env, warn)),
     responseHeaders: Object.freeze(readResponseHeaders(env, warn)),
+    ignorePaths: Object.freeze(readIgnorePaths(env, warn)),
     cloudHints: Object.freeze(Object.fromEntries(CLOUD_HINT_VARIABLES.flatMap((name) => (readRaw(env, name) === undefined ? [] : [[name, readRaw(env, name)]])))),
     // A few seconds at most: a platform's kill -9 follows SIGTERM after its grace period.
     shutdownTimeoutMs: Math.min(batch.exportTimeoutMs, 5_000),
@@ -178,6 +181,17 @@ function readResponseHeaders(env: Env, warn: Warn): ResponseHeaderFormat[] {
   const items = readList(env, 'ACME_OTEL_RESPONSE_HEADERS');
   if (items === undefined) return [];
   return splitKnown('ACME_OTEL_RESPONSE_HEADERS', items, RESPONSE_HEADER_FORMATS, warn);
+}
+
+function readIgnorePaths(env: Env, warn: Warn): string[] {
+  const raw = readRaw(env, 'ACME_OTEL_IGNORE_PATHS');
+  if (raw === undefined) return [];
+  const paths: string[] = [];
+  for (const item of raw.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    if (item.startsWith('/')) paths.push(item);
+    else warn(`ACME_OTEL_IGNORE_PATHS: ${quote(item)} does not start with /; skipped`);
+  }
+  return paths;
 }
 
 function readResourceDetectors(env: Env, warn: Warn): ResourceDetectorName[] {

@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { SpanKind, type Span } from '@opentelemetry/api';
 import type { Config } from '../config/index.ts';
 import { writeResponseTraceHeaders } from '../propagators/response-headers.ts';
+import { createPathFilter } from './path-filter.ts';
+import { sanitizeSql } from './sql-sanitizer.ts';
 import type { InstrumentationEntry } from './table.ts';
 
 /** Options per instrumentation beyond upstream defaults; built when it is first loaded. */
@@ -10,6 +12,14 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
     switch (entry.name) {
       case 'http':
         return httpConfig(config);
+      case 'pg':
+        return {
+          // Statements are recorded with their literal values replaced by `?`.
+          requestHook(span: Span, info: { query?: { text?: string } }) {
+            const text = info.query?.text;
+            if (typeof text === 'string') span.setAttribute('db.query.text', sanitizeSql(text));
+          },
+        };
       case 'fastify':
         // Fastify 5 announces every new instance on a diagnostics channel; the plugin attaches itself there.
         return { registerOnInitialization: true };
@@ -21,8 +31,12 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
 
 function httpConfig(config: Config): Record<string, unknown> {
   const formats = config.responseHeaders;
-  if (formats.length === 0) return {};
+  const ignored = createPathFilter(config.ignorePaths);
+  const options: Record<string, unknown> = {};
+  if (ignored !== undefined) options.ignoreIncomingRequestHook = (request: { url?: string }) => ignored(request.url);
+  if (formats.length === 0) return options;
   return {
+    ...options,
     responseHook(span: Span, response: unknown) {
       if (!isServerResponse(response)) return;
       if ((span as unknown as { kind?: SpanKind }).kind === SpanKind.CLIENT) return;
@@ -44,6 +58,15 @@ function addTraceHeadersBeforeHeadersAreSent(response: ServerResponse, span: Spa
   const originalWriteHead = response.writeHead;
   response.writeHead = function writeHeadWithTraceHeaders(this: ServerResponse, ...args: unknown[]) {
     response.writeHead = originalWriteHead;
+    // Headers passed to writeHead itself (CORS, Server-Timing) must be visible
+    // to us too: move an object of them onto the response first.
+    const last = args[args.length - 1];
+    if (args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last)) {
+      for (const [name, value] of Object.entries(last as Record<string, string | number | string[]>)) {
+        if (value !== undefined) this.setHeader(name, value);
+      }
+      args.pop();
+    }
     writeResponseTraceHeaders(this, span.spanContext(), formats);
     return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];

@@ -1,0 +1,336 @@
+/**
+ * A real OTLP trace receiver for the end-to-end tests: gRPC (HTTP/2, length-
+ * prefixed protobuf, gzip) and OTLP/HTTP (protobuf and JSON), decoding
+ * ExportTraceServiceRequest into flat spans tests can assert on. Faults can be
+ * injected: gRPC error statuses, HTTP error codes, slow answers.
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
+import protobuf from 'protobufjs';
+
+// Field numbers from opentelemetry-proto: common/v1/common.proto,
+// resource/v1/resource.proto, trace/v1/trace.proto, collector/trace/v1/trace_service.proto.
+const OTLP_PROTO = `
+syntax = "proto3";
+package otlp;
+message AnyValue {
+  oneof value {
+    string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4;
+    ArrayValue array_value = 5; KeyValueList kvlist_value = 6; bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+message KeyValue { string key = 1; AnyValue value = 2; }
+message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; uint32 dropped_attributes_count = 4; }
+message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
+message Status { string message = 2; int32 code = 3; }
+message Event { fixed64 time_unix_nano = 1; string name = 2; repeated KeyValue attributes = 3; uint32 dropped_attributes_count = 4; }
+message Link { bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; repeated KeyValue attributes = 4; uint32 dropped_attributes_count = 5; fixed32 flags = 6; }
+message Span {
+  bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; bytes parent_span_id = 4; fixed32 flags = 16;
+  string name = 5; int32 kind = 6; fixed64 start_time_unix_nano = 7; fixed64 end_time_unix_nano = 8;
+  repeated KeyValue attributes = 9; uint32 dropped_attributes_count = 10; repeated Event events = 11;
+  uint32 dropped_events_count = 12; repeated Link links = 13; uint32 dropped_links_count = 14; Status status = 15;
+}
+message ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; string schema_url = 3; }
+message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; string schema_url = 3; }
+message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+message ExportTraceServiceResponse { }
+`;
+const root = protobuf.parse(OTLP_PROTO, { keepCase: true }).root;
+const ExportRequest = root.lookupType('otlp.ExportTraceServiceRequest');
+const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
+
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  /** '' for a root span. */
+  parentSpanId: string;
+  traceState: string;
+  flags: number;
+  name: string;
+  kind: (typeof KINDS)[number];
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scope: { name: string; version: string };
+  status: { code: number; message: string };
+  events: { name: string; attributes: Record<string, unknown> }[];
+  links: { traceId: string; spanId: string }[];
+  droppedAttributesCount: number;
+}
+
+export interface ReceivedRequest {
+  protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  compressed: boolean;
+  encoding: string;
+  headers: Record<string, string | string[] | undefined>;
+  spanCount: number;
+}
+
+export interface ReceiverBehaviour {
+  grpcStatus?: number;
+  grpcMessage?: string;
+  httpStatus?: number;
+  delayMs?: number;
+  retryAfterSeconds?: number;
+}
+
+export interface OtlpReceiver {
+  grpcEndpoint: string;
+  httpEndpoint: string;
+  spans: ReceivedSpan[];
+  requests: ReceivedRequest[];
+  waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  setBehaviour(behaviour: ReceiverBehaviour): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface ReceiverOptions {
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requireClientCert?: boolean };
+}
+
+type Json = Record<string, unknown>;
+
+function hex(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value.toLowerCase(); // OTLP/JSON carries ids as hex
+  return Buffer.from(value as Uint8Array).toString('hex');
+}
+
+function toBigInt(value: unknown): bigint {
+  if (value === undefined || value === null) return 0n;
+  if (typeof value === 'object' && 'low' in (value as Json)) {
+    const long = value as { low: number; high: number };
+    return (BigInt(long.high >>> 0) << 32n) | BigInt(long.low >>> 0);
+  }
+  return BigInt(value as string | number);
+}
+
+function anyValue(value: Json | undefined): unknown {
+  if (value === undefined || value === null) return undefined;
+  const v = value as Json;
+  if ('string_value' in v || 'stringValue' in v) return v.string_value ?? v.stringValue;
+  if ('bool_value' in v || 'boolValue' in v) return v.bool_value ?? v.boolValue;
+  if ('int_value' in v || 'intValue' in v) return Number(toBigInt(v.int_value ?? v.intValue));
+  if ('double_value' in v || 'doubleValue' in v) return Number(v.double_value ?? v.doubleValue);
+  const array = (v.array_value ?? v.arrayValue) as Json | undefined;
+  if (array !== undefined) return ((array.values as Json[] | undefined) ?? []).map(anyValue);
+  const kvlist = (v.kvlist_value ?? v.kvlistValue) as Json | undefined;
+  if (kvlist !== undefined) return keyValues(kvlist.values as Json[] | undefined);
+  const bytes = v.bytes_value ?? v.bytesValue;
+  if (bytes !== undefined) return typeof bytes === 'string' ? bytes : Buffer.from(bytes as Uint8Array).toString('base64');
+  return undefined;
+}
+
+function keyValues(list: Json[] | undefined): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const kv of list ?? []) result[kv.key as string] = anyValue(kv.value as Json | undefined);
+  return result;
+}
+
+/** Works for both the protobuf object (snake_case, keepCase) and OTLP/JSON (camelCase). */
+function flatten(request: Json): ReceivedSpan[] {
+  const spans: ReceivedSpan[] = [];
+  for (const rs of ((request.resource_spans ?? request.resourceSpans) as Json[] | undefined) ?? []) {
+    const resource = keyValues(((rs.resource as Json | undefined)?.attributes as Json[] | undefined) ?? []);
+    for (const ss of ((rs.scope_spans ?? rs.scopeSpans) as Json[] | undefined) ?? []) {
+      const scopeJson = (ss.scope as Json | undefined) ?? {};
+      const scope = { name: String(scopeJson.name ?? ''), version: String(scopeJson.version ?? '') };
+      for (const s of (ss.spans as Json[] | undefined) ?? []) {
+        const status = (s.status as Json | undefined) ?? {};
+        spans.push({
+          traceId: hex(s.trace_id ?? s.traceId),
+          spanId: hex(s.span_id ?? s.spanId),
+          parentSpanId: hex(s.parent_span_id ?? s.parentSpanId),
+          traceState: String(s.trace_state ?? s.traceState ?? ''),
+          flags: Number(s.flags ?? 0),
+          name: String(s.name ?? ''),
+          kind: KINDS[Number(s.kind ?? 0)] ?? 'UNSPECIFIED',
+          startTimeUnixNano: toBigInt(s.start_time_unix_nano ?? s.startTimeUnixNano),
+          endTimeUnixNano: toBigInt(s.end_time_unix_nano ?? s.endTimeUnixNano),
+          attributes: keyValues(s.attributes as Json[] | undefined),
+          resource,
+          scope,
+          status: { code: Number(status.code ?? 0), message: String(status.message ?? '') },
+          events: ((s.events as Json[] | undefined) ?? []).map((e) => ({ name: String(e.name ?? ''), attributes: keyValues(e.attributes as Json[] | undefined) })),
+          links: ((s.links as Json[] | undefined) ?? []).map((l) => ({ traceId: hex(l.trace_id ?? l.traceId), spanId: hex(l.span_id ?? l.spanId) })),
+          droppedAttributesCount: Number(s.dropped_attributes_count ?? s.droppedAttributesCount ?? 0),
+        });
+      }
+    }
+  }
+  return spans;
+}
+
+function decodeProtobuf(body: Buffer): ReceivedSpan[] {
+  return flatten(ExportRequest.toObject(ExportRequest.decode(body), { longs: String, bytes: Buffer as unknown as StringConstructor, defaults: false }) as Json);
+}
+
+function decompress(body: Buffer, encoding: string): Buffer {
+  if (encoding === 'gzip') return zlib.gunzipSync(body);
+  if (encoding === 'deflate') return zlib.inflateSync(body);
+  return body;
+}
+
+/** One gRPC message: 1-byte compressed flag, 4-byte big-endian length, payload. */
+function grpcFrame(payload: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([header, payload]);
+}
+
+function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<OtlpReceiver> {
+  const spans: ReceivedSpan[] = [];
+  const requests: ReceivedRequest[] = [];
+  let behaviour: ReceiverBehaviour = {};
+  const waiters = new Set<() => void>();
+  const notify = () => waiters.forEach((check) => check());
+  const delay = () => new Promise((resolve) => setTimeout(resolve, behaviour.delayMs ?? 0));
+
+  const onGrpcStream = async (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    stream.on('error', () => {});
+    if (headers[':path'] !== EXPORT_PATH) {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unimplemented' }, { endStream: true });
+      return;
+    }
+    try {
+      const body = await readBody(stream);
+      const compressed = body.length >= 5 && body[0] === 1;
+      const encoding = String(headers['grpc-encoding'] ?? 'identity');
+      const length = body.length >= 5 ? body.readUInt32BE(1) : 0;
+      const message = decompress(body.subarray(5, 5 + length), compressed ? encoding : 'identity');
+      const received = decodeProtobuf(message);
+      const plainHeaders = Object.fromEntries(Object.entries(headers).filter(([key]) => !key.startsWith(':'))) as ReceivedRequest['headers'];
+      requests.push({ protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: received.length });
+      await delay();
+      if (stream.destroyed) return;
+      const status = behaviour.grpcStatus ?? 0;
+      if (status !== 0) {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status), 'grpc-message': behaviour.grpcMessage ?? 'injected failure' }, { endStream: true });
+        return;
+      }
+      spans.push(...received);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
+      stream.end(grpcFrame(Buffer.alloc(0)));
+      notify();
+    } catch (error) {
+      if (!stream.destroyed) stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '13', 'grpc-message': encodeURIComponent((error as Error).message) }, { endStream: true });
+    }
+  };
+
+  const grpcServer = options.tls
+    ? http2.createSecureServer({ key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: options.tls.requireClientCert === true, rejectUnauthorized: options.tls.requireClientCert === true, allowHTTP1: false })
+    : http2.createServer();
+  grpcServer.on('stream', (stream, headers) => void onGrpcStream(stream, headers));
+  const sessions = new Set<http2.ServerHttp2Session>();
+  grpcServer.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+
+  const httpServer = http.createServer(async (request, response) => {
+    if (request.method !== 'POST' || request.url !== '/v1/traces') {
+      response.statusCode = 404;
+      response.end();
+      return;
+    }
+    try {
+      const raw = await readBody(request);
+      const encoding = String(request.headers['content-encoding'] ?? 'identity');
+      const body = decompress(raw, encoding);
+      const isJson = String(request.headers['content-type'] ?? '').includes('json');
+      const received = isJson ? flatten(JSON.parse(body.toString('utf8')) as Json) : decodeProtobuf(body);
+      requests.push({ protocol: isJson ? 'http/json' : 'http/protobuf', compressed: encoding !== 'identity', encoding, headers: { ...request.headers }, spanCount: received.length });
+      await delay();
+      const status = behaviour.httpStatus ?? 200;
+      if (status !== 200) {
+        if (behaviour.retryAfterSeconds !== undefined) response.setHeader('retry-after', String(behaviour.retryAfterSeconds));
+        response.statusCode = status;
+        response.end();
+        return;
+      }
+      spans.push(...received);
+      response.setHeader('content-type', isJson ? 'application/json' : 'application/x-protobuf');
+      response.end(isJson ? '{}' : Buffer.alloc(0));
+      notify();
+    } catch (error) {
+      response.statusCode = 400;
+      response.end((error as Error).message);
+    }
+  });
+
+  await new Promise<void>((resolve) => grpcServer.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const grpcPort = (grpcServer.address() as AddressInfo).port;
+  const httpPort = (httpServer.address() as AddressInfo).port;
+
+  return {
+    grpcEndpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${grpcPort}`,
+    httpEndpoint: `http://127.0.0.1:${httpPort}`,
+    spans,
+    requests,
+    waitForSpans(predicate, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(spans)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(spans);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for spans; received:\n${spanTree(spans)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    setBehaviour(next) {
+      behaviour = { ...next };
+    },
+    reset() {
+      spans.length = 0;
+      requests.length = 0;
+      behaviour = {};
+    },
+    async close() {
+      for (const session of sessions) session.destroy();
+      httpServer.closeAllConnections();
+      await Promise.all([new Promise((resolve) => grpcServer.close(resolve)), new Promise((resolve) => httpServer.close(resolve))]);
+    },
+  };
+}
+
+export function childrenOf(spans: readonly ReceivedSpan[], parent: ReceivedSpan): ReceivedSpan[] {
+  return spans.filter((span) => span.parentSpanId === parent.spanId && span.traceId === parent.traceId);
+}
+
+/** Indented tree of spans by parent, for assertion messages. */
+export function spanTree(spans: readonly ReceivedSpan[]): string {
+  const ids = new Set(spans.map((span) => span.spanId));
+  const lines: string[] = [];
+  const visit = (span: ReceivedSpan, depth: number) => {
+    const service = String(span.resource['service.name'] ?? '?');
+    lines.push(`${'  '.repeat(depth)}${span.kind} ${JSON.stringify(span.name)} [${service}] ${span.traceId.slice(0, 8)}/${span.spanId}${depth === 0 && span.parentSpanId ? ` parent=${span.parentSpanId}` : ''}`);
+    for (const child of childrenOf(spans, span)) visit(child, depth + 1);
+  };
+  for (const span of spans) if (!ids.has(span.parentSpanId)) visit(span, 0);
+  return lines.length === 0 ? '(no spans)' : lines.join('\n');
+}

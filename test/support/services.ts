@@ -1,0 +1,97 @@
+/**
+ * Real PostgreSQL and Redis servers for the end-to-end tests, from the Debian
+ * packages (.ci/run installs them). Each test file starts its own private
+ * instance on a free loopback port and stops it when done.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function postgresBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  if (versions.length === 0) throw new Error('PostgreSQL is not installed (apt-get install -y postgresql)');
+  return path.join(root, versions[0]!, 'bin');
+}
+
+/** PostgreSQL refuses to run as root: run its tools as the `postgres` user then. */
+function asPostgresUser(command: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+}
+
+export interface Postgres {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startPostgres(database = 'app'): Promise<Postgres> {
+  const bin = postgresBinDir();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'otel-register-pg-'));
+  if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir]);
+  const dataDir = path.join(dir, 'data');
+  const port = await freePort();
+  const run = (tool: string, args: string[]) => {
+    const [command, fullArgs] = asPostgresUser(path.join(bin, tool), args);
+    execFileSync(command, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  };
+  run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  run('pg_ctl', ['-D', dataDir, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database]);
+  return {
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/${database}`,
+    async stop() {
+      try {
+        run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export interface Redis {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(): Promise<Redis> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
+    child.stdout!.on('data', () => {
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server could not be started (apt-get install -y redis-server): ${error.message}`));
+    });
+  });
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
