@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { get } from '../support/http-client.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { startApp } from '../support/processes.ts';
+
+let receiver: OtlpReceiver;
+before(async () => {
+  receiver = await startOtlpReceiver();
+});
+after(async () => {
+  await receiver.close();
+});
+
+describe('ACME_OTEL_RESPONSE_HEADERS', () => {
+  it('SERVER responses carry the trace id in the chosen formats, matching the exported span', async () => {
+    const app = await startApp('use-express.cjs', {
+      env: { ACME_OTEL_RESPONSE_HEADERS: 'traceresponse,server-timing,kontur', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: 'response-headers' },
+    });
+    try {
+      const reply = await get(`${app.url}/users/1`);
+      const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(reply.headers.traceresponse));
+      assert.ok(match, `traceresponse: ${reply.headers.traceresponse}`);
+      const [, traceId, spanId] = match;
+      assert.equal(reply.headers['x-kontur-trace-id'], traceId);
+      assert.equal(reply.headers['server-timing'], `traceparent;desc="00-${traceId}-${spanId}-01"`);
+      const spans = await receiver.waitForSpans((all) => all.some((s) => s.kind === 'SERVER' && s.traceId === traceId));
+      const server = spans.find((s) => s.kind === 'SERVER' && s.traceId === traceId)!;
+      assert.equal(server.spanId, spanId, 'the header names the SERVER span a person will look up');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('off by default: no trace headers on responses', async () => {
+    const app = await startApp('use-express.cjs', { env: { OTEL_TRACES_EXPORTER: 'none' } });
+    try {
+      const reply = await get(`${app.url}/users/1`);
+      assert.equal(reply.headers.traceresponse, undefined);
+      assert.equal(reply.headers['server-timing'], undefined);
+      assert.equal(reply.headers['x-kontur-trace-id'], undefined);
+    } finally {
+      await app.stop();
+    }
+  });
+});
