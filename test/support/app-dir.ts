@@ -10,12 +10,13 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, write
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const WORK_DIR = path.join(REPO_ROOT, 'test', '.work');
+// OTEL_REGISTER_TEST_WORK lets two checkouts run their suites side by side.
+export const WORK_DIR = process.env.OTEL_REGISTER_TEST_WORK ?? path.join(REPO_ROOT, 'test', '.work');
 export const APP_DIR = path.join(WORK_DIR, 'app');
 const FIXTURES_DIR = path.join(REPO_ROOT, 'test', 'fixtures');
 
 /** Frameworks and clients the fixtures use, at the versions the repo tests against. */
-const FIXTURE_DEPENDENCIES = ['express', 'koa', '@koa/router', 'fastify', 'pg', 'ioredis'];
+const FIXTURE_DEPENDENCIES = ['express', 'koa', '@koa/router', 'fastify', 'pg', 'ioredis', 'axios', 'undici', '@nestjs/core', '@nestjs/common', '@nestjs/platform-express', 'reflect-metadata', 'rxjs'];
 
 function npm(args: string[], cwd: string): string {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
