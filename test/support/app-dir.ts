@@ -40,7 +40,10 @@ export function prepareAppDir(): string {
     npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], APP_DIR);
     writeFileSync(stampFile, stamp);
   }
-  rmSync(path.join(APP_DIR, 'fixtures'), { recursive: true, force: true });
-  cpSync(FIXTURES_DIR, path.join(APP_DIR, 'fixtures'), { recursive: true });
+  // Fixtures and the example apps run from the app directory, as a user's code would.
+  for (const [from, to] of [[FIXTURES_DIR, 'fixtures'], [path.join(REPO_ROOT, 'examples'), 'examples']] as const) {
+    rmSync(path.join(APP_DIR, to), { recursive: true, force: true });
+    cpSync(from, path.join(APP_DIR, to), { recursive: true });
+  }
   return APP_DIR;
 }

@@ -20,6 +20,20 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
   });
 }
 
+export function postJson(url: string, body: unknown): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const request = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
+    });
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
 /** A local server that records the headers of every request it gets: a stand-in downstream service. */
 export async function startHeaderRecorder(): Promise<{ url: string; requests: http.IncomingHttpHeaders[]; close(): Promise<void> }> {
   const requests: http.IncomingHttpHeaders[] = [];

@@ -59,7 +59,9 @@ export async function startApp(fixture: string, options: StartOptions = {}): Pro
   const { args: flagArgs, nodeOptions } = loaderArgs(options.flag ?? 'import');
   const env = baseEnv(options.env);
   if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
-  const child = spawn(process.execPath, [...flagArgs, ...(options.nodeArgs ?? []), path.join('fixtures', fixture), ...(options.args ?? [])], {
+  // 'examples/…' paths run an example app; anything else is a fixture.
+  const script = fixture.startsWith('examples/') ? fixture : path.join('fixtures', fixture);
+  const child = spawn(process.execPath, [...flagArgs, ...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
     cwd: APP_DIR,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
