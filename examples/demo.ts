@@ -1,27 +1,14 @@
 /**
- * `npm run demo`: builds the package, then runs a small Express app under
- * `node --import @acme/otel-register` with the console exporter, sends it a
- * few requests and stops it, so you see the traces it printed. No collector needed.
+ * `npm run demo`: the polls app on PostgreSQL, traced to the console, driven
+ * through a few requests. Without PostgreSQL on the machine (`apt-get install
+ * postgresql`), the Express-only demo runs instead. No collector needed.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-
-const app = spawn(process.execPath, ['--import', '@acme/otel-register', path.join(root, 'examples', 'express-app.cjs')], {
-  cwd: root,
-  env: { ...process.env, OTEL_TRACES_EXPORTER: 'console', OTEL_SERVICE_NAME: 'demo' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-app.stdout!.pipe(process.stdout);
-const [line] = (await once(app.stdout!, 'data')) as [Buffer];
-const port = /LISTENING (\d+)/.exec(line.toString())?.[1];
-for (const url of ['/users/42', '/chain']) {
-  const response = await fetch(`http://127.0.0.1:${port}${url}`);
-  console.log(`\n> GET ${url} -> ${response.status} ${await response.text()}`);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-}
-app.kill('SIGTERM');
-await once(app, 'close');
+const hasPostgres = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').length > 0;
+const args = hasPostgres ? ['examples/run.ts', 'polls-fastify', '--demo'] : ['examples/express-demo.ts'];
+if (!hasPostgres) console.log('PostgreSQL is not installed: showing the Express demo (apt-get install postgresql for the polls app)');
+execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });

@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { writeSync } from 'node:fs';
 import { hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 
@@ -48,7 +49,7 @@ export class ConsoleTreeProcessor implements SpanProcessor {
   private readonly openTraces = new Map<string, ReadableSpan[]>();
   private readonly printTimers = new Map<string, NodeJS.Timeout>();
 
-  constructor(write: Write = (text) => process.stdout.write(text)) {
+  constructor(write: Write = writeToStdout) {
     this.write = write;
   }
 
@@ -88,6 +89,16 @@ export class ConsoleTreeProcessor implements SpanProcessor {
       // stdout closed (piped into head, say): the app must not notice.
     }
   }
+}
+
+/**
+ * Synchronous write to fd 1: a closed pipe (`app | head`) then throws here,
+ * where we catch it, instead of emitting 'error' on process.stdout, which
+ * would crash an app that never wrote a byte itself. A full pipe (EAGAIN)
+ * loses that tree rather than blocking the app.
+ */
+function writeToStdout(text: string): void {
+  writeSync(process.stdout.fd ?? 1, text);
 }
 
 export function formatSpanTrees(spans: readonly ReadableSpan[]): string {

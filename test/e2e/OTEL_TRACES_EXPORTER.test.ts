@@ -29,6 +29,19 @@ describe('OTEL_TRACES_EXPORTER', () => {
     assert.doesNotMatch(app.stdout(), /\{\s*resource:|traceId: '/, 'not a raw object dump');
   });
 
+  it('console with stdout closed by the reader (app | head) never crashes the app', async () => {
+    const app = await startApp('use-express.cjs', { env: { OTEL_TRACES_EXPORTER: 'console' } });
+    app.child.stdout!.destroy();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await get(`${app.url}/users/${i}`)).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(app.child.exitCode, null, `the app is still running; stderr: ${app.stderr()}`);
+    const result = await app.stop();
+    assert.deepEqual(result, { code: null, signal: 'SIGTERM' });
+    assert.doesNotMatch(app.stderr(), /EPIPE|Unhandled/);
+  });
+
   it('none exports nothing but still propagates trace context to downstream calls', async () => {
     const downstream = await startHeaderRecorder();
     const app = await startApp('use-express.cjs', {
