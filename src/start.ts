@@ -58,7 +58,10 @@ function installInstrumentations(config: Config): void {
  * every enabled instrumentation is loaded up front.
  */
 function installEsmHooks(loader: LazyInstrumentationLoader): void {
-  const include = loader.targetModules().flatMap((name) => (Module.isBuiltin(name) ? [name, `node:${name}`] : [name]));
+  const include: (string | RegExp)[] = [
+    ...loader.targetModules().flatMap((name) => (Module.isBuiltin(name) ? [name, `node:${name}`] : [name])),
+    ...loader.targetFilePatterns(),
+  ];
   try {
     const syncHooks = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;
     if (syncHooks.supportsSyncHooks()) {
@@ -76,7 +79,7 @@ function installEsmHooks(loader: LazyInstrumentationLoader): void {
 /** The part of import-in-the-middle/register-hooks.mjs we use (an ES module, loaded with require(esm)). */
 interface SyncHooksModule {
   supportsSyncHooks(): boolean;
-  register(options: { include: string[] }): void;
+  register(options: { include: (string | RegExp)[] }): void;
 }
 
 function readOwnVersion(): string {

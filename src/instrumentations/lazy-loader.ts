@@ -2,6 +2,32 @@ import Module from 'node:module';
 import { printLine } from '../logging.ts';
 import type { InstrumentationEntry } from './table.ts';
 
+interface ModuleDefinition {
+  supportedVersions: string[];
+  files?: { supportedVersions: string[] }[];
+}
+
+type InstrumentationClass = new (config: Record<string, unknown>) => LoadedInstrumentation;
+
+/**
+ * A subclass whose init() reports a wider version range for the module and
+ * its patched files. init() runs inside the base constructor, before enable()
+ * registers the hooks, so the hooks check the widened range.
+ */
+function withSupportedVersions(Base: InstrumentationClass, range: string): InstrumentationClass {
+  const Widened = class extends (Base as unknown as new (config: Record<string, unknown>) => { init(): unknown }) {
+    override init(): unknown {
+      const definitions = super.init();
+      for (const definition of (Array.isArray(definitions) ? definitions : [definitions]) as ModuleDefinition[]) {
+        definition.supportedVersions = [range];
+        for (const file of definition.files ?? []) file.supportedVersions = [range];
+      }
+      return definitions;
+    }
+  };
+  return Widened as unknown as InstrumentationClass;
+}
+
 /** Builds the instrumentation's config (hooks, options) when it is first loaded. */
 export type ConfigFor = (entry: InstrumentationEntry) => Record<string, unknown>;
 
@@ -34,6 +60,18 @@ export class LazyInstrumentationLoader {
     return [...this.pendingByModule.keys()];
   }
 
+  /** Files inside target packages that must be wrapped too, as URL patterns. */
+  targetFilePatterns(): RegExp[] {
+    const patterns: RegExp[] = [];
+    for (const entry of new Set(this.pendingByModule.values())) {
+      for (const file of entry.esmInternalFiles ?? []) {
+        const escaped = `${entry.modules[0]}/${file}`.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+        patterns.push(new RegExp(`/node_modules/${escaped}$`));
+      }
+    }
+    return patterns;
+  }
+
   /** The entry a bare specifier belongs to, if its instrumentation is still unloaded. */
   private match(specifier: string): InstrumentationEntry | undefined {
     if (this.pendingByModule.size === 0) return undefined;
@@ -59,10 +97,11 @@ export class LazyInstrumentationLoader {
     for (const moduleName of entry.modules) this.pendingByModule.delete(moduleName);
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const exported = require(entry.packageName) as Record<string, new (config: Record<string, unknown>) => LoadedInstrumentation>;
+      const exported = require(entry.packageName) as Record<string, InstrumentationClass>;
       const InstrumentationClass = exported[entry.exportName];
       if (typeof InstrumentationClass !== 'function') throw new Error(`${entry.packageName} has no export ${entry.exportName}`);
-      this.loaded.push(new InstrumentationClass(this.configFor(entry)));
+      const Widened = entry.supportedVersions === undefined ? InstrumentationClass : withSupportedVersions(InstrumentationClass, entry.supportedVersions);
+      this.loaded.push(new Widened(this.configFor(entry)));
     } catch (error) {
       printLine(`instrumentation ${entry.name} could not be loaded (${(error as Error).message}); the app runs without it`);
     }

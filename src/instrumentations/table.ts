@@ -15,6 +15,14 @@ export interface InstrumentationEntry {
   readonly enabledByDefault: boolean;
   /** Triggered by first use of global fetch rather than by a module load. */
   readonly globalFetch?: boolean;
+  /**
+   * Files inside the package that the instrumentation patches: an ES module
+   * package imports them by relative path, so the ESM hook must be told to
+   * wrap them by URL.
+   */
+  readonly esmInternalFiles?: readonly string[];
+  /** Our documented widening of upstream's supported version range (see README). */
+  readonly supportedVersions?: string;
 }
 
 function entry(name: string, exportName: string, modules: readonly string[], extra: Partial<InstrumentationEntry> = {}): InstrumentationEntry {
@@ -34,7 +42,11 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
   entry('express', 'ExpressInstrumentation', ['express']),
   entry('fastify', 'FastifyOtelInstrumentation', ['fastify'], { packageName: '@fastify/otel' }),
   entry('koa', 'KoaInstrumentation', ['koa']),
-  entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core']),
+  // Upstream stops at Nest < 12; Nest 12's patched files and methods are unchanged.
+  entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core'], {
+    esmInternalFiles: ['nest-factory.js', 'router/router-execution-context.js'],
+    supportedVersions: '>=4.0.0 <13',
+  }),
   entry('connect', 'ConnectInstrumentation', ['connect']),
   entry('hapi', 'HapiInstrumentation', ['@hapi/hapi']),
   entry('restify', 'RestifyInstrumentation', ['restify']),

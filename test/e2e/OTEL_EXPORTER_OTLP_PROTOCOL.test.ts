@@ -31,6 +31,8 @@ describe('OTEL_EXPORTER_OTLP_PROTOCOL and friends', () => {
       assert.ok(requests.every((r) => r.compressed), `${protocol} export is gzip-compressed by default`);
       assert.ok(requests.every((r) => r.headers['x-api-key'] === 'abc 123'), 'OTEL_EXPORTER_OTLP_HEADERS reach the collector, percent-decoded');
       assert.equal(app.stderr(), '');
+      const exportSpans = receiver.spans.filter((s) => s.resource['service.name'] === service && String(s.attributes['url.full'] ?? s.attributes['url.path'] ?? '').includes('/v1/traces'));
+      assert.deepEqual(exportSpans, [], 'the exporter\'s own requests are not traced');
     });
   }
 
