@@ -10,7 +10,7 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 
-const app = spawn(process.execPath, ['--import', '@acme/otel-register', path.join(root, 'examples', 'express-app.cjs')], {
+const app = spawn(process.execPath, ['--import', '@acme/otel-register', path.join(root, 'test', 'fixtures', 'use-express.cjs')], {
   cwd: root,
   env: { ...process.env, OTEL_TRACES_EXPORTER: 'console', OTEL_SERVICE_NAME: 'demo' },
   stdio: ['ignore', 'pipe', 'inherit'],

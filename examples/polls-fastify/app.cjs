@@ -4,7 +4,7 @@
 // DATABASE_URL points at PostgreSQL; PORT as on Cloud Run (default 8080).
 const fastify = require('fastify');
 const { Pool } = require('pg');
-const { createSchema, seed } = require('./schema.cjs');
+const { createSchema, seed } = require('../shared/polls-schema.cjs');
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/polls', max: 5 });
 const app = fastify();

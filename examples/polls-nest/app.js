@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { Controller, Get, HttpException, Module, Param, Post, Body } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
-import { createSchema, seed } from './schema.js';
+import { createSchema, seed } from '../shared/polls-schema.cjs';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/polls', max: 5 });
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 // OTEL_REGISTER_TEST_WORK lets two checkouts run their suites side by side.
-export const WORK_DIR = process.env.OTEL_REGISTER_TEST_WORK ?? path.join(REPO_ROOT, 'test', '.work');
+export const WORK_DIR = process.env.OTEL_REGISTER_TEST_WORK ?? path.join(REPO_ROOT, '.work', 'test');
 export const APP_DIR = path.join(WORK_DIR, 'app');
 const FIXTURES_DIR = path.join(REPO_ROOT, 'test', 'fixtures');
 

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 
-export const APP_DIR = process.env.OTEL_REGISTER_TEST_APP ?? path.resolve(import.meta.dirname, '..', '.work', 'app');
+export const APP_DIR = process.env.OTEL_REGISTER_TEST_APP ?? path.resolve(import.meta.dirname, '..', '..', '.work', 'test', 'app');
 
 export type LoaderFlag = 'import' | 'require' | 'node-options-import' | 'node-options-require' | 'none';
 

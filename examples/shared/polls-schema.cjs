@@ -1,4 +1,4 @@
-// Tables and a first poll, created at start-up if missing.
+// Tables and a first poll for both polls apps, created at start-up if missing.
 async function createSchema(pool) {
   await pool.query(`CREATE TABLE IF NOT EXISTS questions (
     id serial PRIMARY KEY, text text NOT NULL, pub_date timestamptz NOT NULL DEFAULT now())`);
@@ -16,4 +16,4 @@ async function seed(pool) {
   }
 }
 
-export { createSchema, seed };
+module.exports = { createSchema, seed };
