@@ -1,3 +1,4 @@
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { printLine } from '../logging.ts';
 
 /**
@@ -12,8 +13,15 @@ export class ExportHealth {
   /** Errors already reported here, so the SDK's global error handler can stay quiet about them. */
   readonly reported = new WeakSet<object>();
 
+  /** Told when a batch leaves for the exporter (the exit flush must not send it again). */
+  onExportStarted: ((spans: readonly ReadableSpan[]) => void) | undefined;
+
   constructor(target: string) {
     this.target = target;
+  }
+
+  exportStarted(spans: readonly ReadableSpan[]): void {
+    this.onExportStarted?.(spans);
   }
 
   succeeded(): void {
