@@ -14,7 +14,7 @@ export interface ExportHooks {
 
 /** One processor per exporter named in OTEL_TRACES_EXPORTER; none for `none`. */
 export function createSpanProcessors(config: Config, hooks: ExportHooks = {}): SpanProcessor[] {
-  const health = new ExportHealth(`${new URL(config.otlp.url).host} (OTLP ${config.otlp.protocol})`);
+  const health = new ExportHealth(`${new URL(config.otlp.url).host} (OTLP ${config.otlp.protocol})`, config.batch.maxQueueSize);
   health.onExportStarted = hooks.onExportStarted;
   installQuietErrorHandler(health);
   return config.exporters.map((name) => {
@@ -26,6 +26,7 @@ export function createSpanProcessors(config: Config, hooks: ExportHooks = {}): S
       maxExportBatchSize: config.batch.maxExportBatchSize,
       scheduledDelayMillis: config.batch.scheduledDelayMs,
       exportTimeoutMillis: config.batch.exportTimeoutMs,
+      selfObsMeterProvider: health.queueDropMeterProvider(),
     });
   });
 }
