@@ -104,6 +104,8 @@ describe('a faulty collector never slows the app, and is reported once when it f
         await get(`${app.url}/users/1`);
         while (receiver.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
         const firstAttemptAt = Date.now();
+        // Let the receiver answer the first attempt with the fault before it turns healthy.
+        await new Promise((resolve) => setTimeout(resolve, 200));
         receiver.setBehaviour({});
         await receiver.waitForSpans((spans) => spans.some((s) => s.attributes['http.route'] === '/users/:id'), 10_000);
         const retryAfterMs = Date.now() - firstAttemptAt;
@@ -120,6 +122,8 @@ describe('a faulty collector never slows the app, and is reported once when it f
         await get(`${app.url}/users/1`);
         while (receiver.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
         const firstAttemptAt = Date.now();
+        // Let the receiver answer the first attempt with the fault before it turns healthy.
+        await new Promise((resolve) => setTimeout(resolve, 200));
         receiver.setBehaviour({});
         await receiver.waitForSpans((spans) => spans.length > 0, 10_000);
         const retryAfterMs = Date.now() - firstAttemptAt;
@@ -136,6 +140,8 @@ describe('a faulty collector never slows the app, and is reported once when it f
         await get(`${app.url}/users/1`);
         while (receiver.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
         const firstAttemptAt = Date.now();
+        // Let the receiver answer the first attempt with the fault before it turns healthy.
+        await new Promise((resolve) => setTimeout(resolve, 200));
         receiver.setBehaviour({});
         await receiver.waitForSpans((spans) => spans.length > 0, 10_000);
         assert.ok(Date.now() - firstAttemptAt >= 1_900, `retried after ${Date.now() - firstAttemptAt} ms; Retry-After said 2 s`);
