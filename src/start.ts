@@ -84,9 +84,14 @@ interface SyncHooksModule {
 }
 
 function readOwnVersion(): string {
-  try {
-    return (require('../package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
+  // dist/src/start.js when installed (dist/ mirrors the repository root), src/start.ts here.
+  for (const candidate of ['../../package.json', '../package.json']) {
+    try {
+      const manifest = require(candidate) as { name?: string; version: string };
+      if (manifest.name === '@acme/otel-register') return manifest.version;
+    } catch {
+      // try the next
+    }
   }
+  return 'unknown';
 }

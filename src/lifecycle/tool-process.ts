@@ -27,12 +27,14 @@ const TOOL_SCRIPTS = new Set([
   'pnpx.cjs',
   'corepack',
   'corepack.js',
+  // Our own doctor: it reads the configuration itself and must not start an SDK in its own process.
+  'otel-register',
 ]);
 
 /** Yarn 2+ runs a checked-in release: .yarn/releases/yarn-4.5.0.cjs. */
 const YARN_RELEASE = /(?:^|[\\/])\.yarn[\\/]releases[\\/]yarn-[^\\/]*\.c?js$/;
 /** Package directories of the CLIs, for launchers with other file names (npm's bin/npm-prefix.js, corepack's dist/*.js). */
-const TOOL_PACKAGE_DIR = /[\\/]node_modules[\\/](?:npm|pnpm|yarn|corepack)[\\/](?:bin|dist)[\\/][^\\/]+$/;
+const TOOL_PACKAGE_DIR = /[\\/]node_modules[\\/](?:npm|pnpm|yarn|corepack)[\\/](?:bin|dist)[\\/][^\\/]+$|[\\/]otel-register[\\/]dist[\\/]src[\\/]doctor[\\/]cli\.js$/;
 
 export function isPackageManagerProcess(argv: readonly string[] = process.argv, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   const script = argv[1];
