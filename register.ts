@@ -2,12 +2,17 @@
  * Entry for `node --import @acme/otel-register` and `--require`. With
  * OTEL_SDK_DISABLED=true nothing but that check is loaded.
  */
+import { isMainThread } from 'node:worker_threads';
 import { isSdkDisabled } from './src/config/sdk-disabled.ts';
 import { claimStart } from './src/lifecycle/start-once.ts';
 import { isSupportedNodeVersion, MINIMUM_NODE_VERSION } from './src/lifecycle/node-version.ts';
+import { isPackageManagerProcess } from './src/lifecycle/tool-process.ts';
 import { printLine } from './src/logging.ts';
 
-if (!isSdkDisabled(process.env) && claimStart()) {
+// Worker threads run --require preloads again, with globals of their own (so
+// claimStart cannot see the main thread's SDK): the main thread's SDK is the
+// process's one. npm, npx, yarn and pnpm are tools, not the service.
+if (isMainThread && !isPackageManagerProcess() && !isSdkDisabled(process.env) && claimStart()) {
   if (isSupportedNodeVersion()) {
     (require('./src/start.js') as typeof import('./src/start.ts')).start();
   } else {

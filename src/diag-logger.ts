@@ -3,6 +3,15 @@ import { printLine } from './logging.ts';
 
 const VARIABLE_NAME = /\b(?:OTEL|ACME)_[A-Z0-9_]+/g;
 
+/**
+ * Upstream lines that come once per export cycle while a collector is down or
+ * slow. ExportHealth already says the same once (and counts the spans), so
+ * these are silenced; at debug and verbose the retry lines stay, as asked.
+ * Unreadable TLS files are named by config at start-up, with the variable.
+ */
+const ACCOUNTED_ELSEWHERE = [/^Dropped \d+ spans because maxQueueSize reached/, /^Failed to read (?:root certificate|client certificate)/];
+const PER_BATCH_RETRY_LINES = [/^Export retry time /, /^Scheduling export retry/, /^Export succeeded after /, /^Export failed after maximum retry attempts/, /^Export failed with non-retryable error/];
+
 /** The variables named in these lines: upstream's own complaint about them would repeat ours. */
 export function variablesNamedIn(lines: readonly string[]): Set<string> {
   return new Set(lines.flatMap((line) => line.match(VARIABLE_NAME) ?? []));
@@ -15,7 +24,9 @@ export function variablesNamedIn(lines: readonly string[]): Set<string> {
  */
 export function installDiagLogger(level: DiagLogLevel, alreadyReported: ReadonlySet<string> = new Set()): void {
   if (level === DiagLogLevel.NONE) return;
+  const silenced = level >= DiagLogLevel.DEBUG ? ACCOUNTED_ELSEWHERE : [...ACCOUNTED_ELSEWHERE, ...PER_BATCH_RETRY_LINES];
   const write = (severity: string) => (message: string, ...args: unknown[]) => {
+    if (silenced.some((pattern) => pattern.test(String(message)))) return;
     if (alreadyReported.size > 0 && (String(message).match(VARIABLE_NAME) ?? []).some((name) => alreadyReported.has(name))) return;
     printLine(`${severity} ${message}${args.length ? ' ' + args.map(describeArg).join(' ') : ''}`);
   };

@@ -8,6 +8,7 @@ import { createSpanProcessors } from './export/index.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
+import { installExitFlush, PendingSpans } from './lifecycle/exit-flush.ts';
 import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
 import { printLine } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
@@ -27,17 +28,20 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     });
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
+    const pending = new PendingSpans(config.batch.maxQueueSize);
+    const exportsOtlp = config.exporters.includes('otlp');
     const provider = new TracerProvider({
       resource: buildResource(config, readOwnVersion()),
       sampler: createSampler(config.sampler, config.samplerRatio),
       spanLimits: { ...config.spanLimits },
-      spanProcessors: [counter, ...createSpanProcessors(config)],
+      spanProcessors: [counter, ...(exportsOtlp ? [pending] : []), ...createSpanProcessors(config, { onExportStarted: (spans) => pending.handedOver(spans) })],
     });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(createPropagator(config.propagators));
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
     installShutdownHandlers(provider, counter, config.shutdownTimeoutMs);
+    if (exportsOtlp) installExitFlush(pending, config.otlp, config.shutdownTimeoutMs);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
@@ -83,9 +87,14 @@ interface SyncHooksModule {
 }
 
 function readOwnVersion(): string {
-  try {
-    return (require('../package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
+  // dist/src/start.js when installed (dist/ mirrors the repository root), src/start.ts here.
+  for (const candidate of ['../../package.json', '../package.json']) {
+    try {
+      const manifest = require(candidate) as { name?: string; version: string };
+      if (manifest.name === '@acme/otel-register') return manifest.version;
+    } catch {
+      // try the next
+    }
   }
+  return 'unknown';
 }

@@ -66,6 +66,8 @@ export interface Config {
   readonly responseHeaders: readonly ResponseHeaderFormat[];
   /** Incoming paths (exact or `*` globs) that get no span. */
   readonly ignorePaths: readonly string[];
+  /** HTTP header names (lowercase) recorded as http.request.header.* / http.response.header.* attributes. */
+  readonly captureHeaders: readonly string[];
   /** Cloud platform variables (K_SERVICE, AWS_LAMBDA_FUNCTION_NAME, …) for the resource detectors. */
   readonly cloudHints: CloudHints;
   /** Upper bound for the flush at SIGTERM/SIGINT/beforeExit. */
@@ -94,6 +96,7 @@ export function readConfig(env: Env, warn: Warn): Config {
     propagators: Object.freeze(readPropagators(env, warn)),
     responseHeaders: Object.freeze(readResponseHeaders(env, warn)),
     ignorePaths: Object.freeze(readIgnorePaths(env, warn)),
+    captureHeaders: Object.freeze(readCaptureHeaders(env, warn)),
     cloudHints: Object.freeze(Object.fromEntries(CLOUD_HINT_VARIABLES.flatMap((name) => (readRaw(env, name) === undefined ? [] : [[name, readRaw(env, name)]])))),
     // A few seconds at most: a platform's kill -9 follows SIGTERM after its grace period.
     shutdownTimeoutMs: Math.min(batch.exportTimeoutMs, 5_000),
@@ -103,11 +106,8 @@ export function readConfig(env: Env, warn: Warn): Config {
 function readExporters(env: Env, warn: Warn): ExporterName[] {
   const items = readList(env, 'OTEL_TRACES_EXPORTER');
   if (items === undefined) return ['otlp'];
-  const known = splitKnown('OTEL_TRACES_EXPORTER', items, EXPORTER_NAMES, warn);
-  if (known.length === 0) {
-    warn(`OTEL_TRACES_EXPORTER has no usable exporter; using otlp`);
-    return ['otlp'];
-  }
+  const known = splitKnown('OTEL_TRACES_EXPORTER', items, EXPORTER_NAMES, warn, {}, 'otlp');
+  if (known.length === 0) return ['otlp'];
   return known.includes('none') ? [] : (known as ExporterName[]);
 }
 
@@ -160,7 +160,9 @@ function readInstrumentations(env: Env, warn: Warn): string[] {
   const enabled =
     enabledList === undefined
       ? INSTRUMENTATIONS.filter((e) => e.enabledByDefault).map((e) => e.name)
-      : splitKnown('OTEL_NODE_ENABLED_INSTRUMENTATIONS', enabledList, INSTRUMENTATION_NAMES, warn, INSTRUMENTATION_ALIASES);
+      : splitKnown('OTEL_NODE_ENABLED_INSTRUMENTATIONS', enabledList, INSTRUMENTATION_NAMES, warn, INSTRUMENTATION_ALIASES, 'the default set');
+  // A typo in the only name given would otherwise trace nothing at all.
+  if (enabled.length === 0 && enabledList !== undefined) enabled.push(...INSTRUMENTATIONS.filter((e) => e.enabledByDefault).map((e) => e.name));
   const disabled = splitKnown('OTEL_NODE_DISABLED_INSTRUMENTATIONS', disabledList, INSTRUMENTATION_NAMES, warn, INSTRUMENTATION_ALIASES);
   return enabled.filter((name) => !disabled.includes(name));
 }
@@ -168,12 +170,9 @@ function readInstrumentations(env: Env, warn: Warn): string[] {
 function readPropagators(env: Env, warn: Warn): PropagatorName[] {
   const items = readList(env, 'OTEL_PROPAGATORS');
   if (items === undefined) return ['tracecontext', 'baggage'];
-  const known = splitKnown('OTEL_PROPAGATORS', items, PROPAGATOR_NAMES, warn, PROPAGATOR_ALIASES);
+  const known = splitKnown('OTEL_PROPAGATORS', items, PROPAGATOR_NAMES, warn, PROPAGATOR_ALIASES, 'tracecontext,baggage');
   if (known.includes('none')) return [];
-  if (known.length === 0) {
-    warn('OTEL_PROPAGATORS names no known propagator; using tracecontext,baggage');
-    return ['tracecontext', 'baggage'];
-  }
+  if (known.length === 0) return ['tracecontext', 'baggage'];
   return known;
 }
 
@@ -194,12 +193,23 @@ function readIgnorePaths(env: Env, warn: Warn): string[] {
   return paths;
 }
 
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+function readCaptureHeaders(env: Env, warn: Warn): string[] {
+  const items = readList(env, 'ACME_OTEL_CAPTURE_HEADERS');
+  if (items === undefined) return [];
+  const bad = items.filter((item) => !HEADER_NAME.test(item));
+  if (bad.length > 0) warn(`ACME_OTEL_CAPTURE_HEADERS: ${bad.map(quote).join(', ')} ${bad.length === 1 ? 'is not a header name' : 'are not header names'}; skipped`);
+  return items.filter((item) => HEADER_NAME.test(item));
+}
+
 function readResourceDetectors(env: Env, warn: Warn): ResourceDetectorName[] {
   const all: ResourceDetectorName[] = ['env', 'host', 'os', 'process', 'serviceinstance', 'container', 'gcp', 'aws', 'azure'];
   const items = readList(env, 'OTEL_NODE_RESOURCE_DETECTORS');
   if (items === undefined) return all;
-  const known = splitKnown('OTEL_NODE_RESOURCE_DETECTORS', items, RESOURCE_DETECTOR_NAMES, warn);
-  if (known.includes('none')) return [];
+  const known = splitKnown('OTEL_NODE_RESOURCE_DETECTORS', items, RESOURCE_DETECTOR_NAMES, warn, {}, 'all');
+  if (known.includes('none') || (known.length === 0 && items.length === 0)) return [];
+  if (known.length === 0) return all;
   if (known.includes('all')) return all;
   return known as ResourceDetectorName[];
 }

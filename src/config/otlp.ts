@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import { quote, readChoice, readNumber, readRaw, type Warn } from './parse.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -45,9 +47,9 @@ export function readOtlpConfig(env: Env, warn: Warn): OtlpConfig {
     if (lower === 'true' || lower === 'false') insecure = lower === 'true';
     else warn(`${insecureVar.name}=${quote(insecureVar.value)} is not true or false; ignored`);
   }
-  const certificateFile = pick(env, 'CERTIFICATE').value;
-  const clientKeyFile = pick(env, 'CLIENT_KEY').value;
-  const clientCertificateFile = pick(env, 'CLIENT_CERTIFICATE').value;
+  const certificateFile = readableFile(pick(env, 'CERTIFICATE'), warn);
+  const clientKeyFile = readableFile(pick(env, 'CLIENT_KEY'), warn);
+  const clientCertificateFile = readableFile(pick(env, 'CLIENT_CERTIFICATE'), warn);
   if ((clientKeyFile === undefined) !== (clientCertificateFile === undefined)) {
     warn('OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE must be set together for mTLS; client authentication is off');
   }
@@ -63,6 +65,20 @@ export function readOtlpConfig(env: Env, warn: Warn): OtlpConfig {
     clientCertificateFile: clientKeyFile === undefined ? undefined : clientCertificateFile,
     insecure,
   });
+}
+
+/**
+ * The gRPC exporter reads these files itself, at the first export, and says only
+ * "Failed to read root certificate file": name the variable and the path now.
+ */
+function readableFile(variable: { name: string; value: string | undefined }, warn: Warn): string | undefined {
+  if (variable.value === undefined) return undefined;
+  try {
+    accessSync(path.resolve(variable.value), constants.R_OK);
+  } catch (error) {
+    warn(`${variable.name}=${quote(variable.value)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); TLS goes on without it`);
+  }
+  return variable.value;
 }
 
 const DEFAULT_GRPC_URL = 'http://localhost:4317';

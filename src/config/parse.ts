@@ -23,6 +23,8 @@ export function readBoolean(env: Env, name: string, fallback: boolean, warn: War
   return fallback;
 }
 
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 export interface NumberRule {
   min?: number;
   max?: number;
@@ -32,7 +34,8 @@ export interface NumberRule {
 export function readNumber(env: Env, name: string, fallback: number, warn: Warn, rule: NumberRule = {}): number {
   const raw = readRaw(env, name);
   if (raw === undefined) return fallback;
-  const value = Number(raw);
+  // Decimal only: Number() would also take "0x10", "0b11" and "" as numbers.
+  const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
   const { min = 0, max = Number.MAX_SAFE_INTEGER, integer = true } = rule;
   const valid = Number.isFinite(value) && (!integer || Number.isInteger(value)) && value >= min && value <= max;
   if (!valid) {
@@ -78,6 +81,8 @@ export function splitKnown<T extends string>(
   known: readonly T[],
   warn: Warn,
   aliases: Readonly<Record<string, T>> = {},
+  /** What is used when no name is known, said in the same line. */
+  fallback?: string,
 ): T[] {
   const accepted: T[] = [];
   const unknown: string[] = [];
@@ -89,7 +94,8 @@ export function splitKnown<T extends string>(
   }
   if (unknown.length > 0) {
     const names = unknown.map(quote).join(', ');
-    warn(`${name}: unknown ${unknown.length === 1 ? 'name' : 'names'} ${names} ignored; accepted: ${known.join(', ')}`);
+    const instead = fallback !== undefined && accepted.length === 0 ? `; using ${fallback}` : '';
+    warn(`${name}: unknown ${unknown.length === 1 ? 'name' : 'names'} ${names} ignored; accepted: ${known.join(', ')}${instead}`);
   }
   return accepted;
 }
@@ -97,5 +103,6 @@ export function splitKnown<T extends string>(
 /** Values are shown cut short and with control characters escaped, so one line stays one line. */
 export function quote(value: string): string {
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(shown);
+  // JSON.stringify escapes C0 controls but leaves DEL, C1 controls and the Unicode line separators.
+  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

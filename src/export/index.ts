@@ -1,15 +1,21 @@
 import { diag } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config/index.ts';
 import { ExportHealth } from './export-health.ts';
 import { ConsoleTreeProcessor } from './console-tree-processor.ts';
 import { LazySpanExporter } from './lazy-exporter.ts';
 import { createOtlpExporter } from './otlp-exporter.ts';
 
+export interface ExportHooks {
+  /** A batch is handed to the OTLP exporter. */
+  onExportStarted?: (spans: readonly ReadableSpan[]) => void;
+}
+
 /** One processor per exporter named in OTEL_TRACES_EXPORTER; none for `none`. */
-export function createSpanProcessors(config: Config): SpanProcessor[] {
-  const health = new ExportHealth(`${new URL(config.otlp.url).host} (OTLP ${config.otlp.protocol})`);
+export function createSpanProcessors(config: Config, hooks: ExportHooks = {}): SpanProcessor[] {
+  const health = new ExportHealth(`${new URL(config.otlp.url).host} (OTLP ${config.otlp.protocol})`, config.batch.maxQueueSize);
+  health.onExportStarted = hooks.onExportStarted;
   installQuietErrorHandler(health);
   return config.exporters.map((name) => {
     if (name === 'console') return new ConsoleTreeProcessor();
@@ -20,6 +26,7 @@ export function createSpanProcessors(config: Config): SpanProcessor[] {
       maxExportBatchSize: config.batch.maxExportBatchSize,
       scheduledDelayMillis: config.batch.scheduledDelayMs,
       exportTimeoutMillis: config.batch.exportTimeoutMs,
+      selfObsMeterProvider: health.queueDropMeterProvider(),
     });
   });
 }

@@ -22,6 +22,7 @@ export class LazySpanExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.health.exportStarted(spans);
     const exporter = this.get();
     if (exporter === undefined) {
       const error = new Error(`${this.label} exporter unavailable`);

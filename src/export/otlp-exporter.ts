@@ -1,5 +1,11 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
+import { GrpcRetryingExporter } from './grpc-retry.ts';
+
+export interface OtlpExporterOptions {
+  /** gRPC only (upstream's HTTP exporters retry by themselves): false for one-shot exports at exit and in doctor. */
+  readonly retry?: boolean;
+}
 
 /**
  * Builds the upstream OTLP exporter for the configured protocol. Called on the
@@ -12,12 +18,13 @@ import type { OtlpConfig } from '../config/otlp.ts';
  * does not read: the URL, compression (gzip by default, upstream's is none)
  * and timeout.
  */
-export function createOtlpExporter(otlp: OtlpConfig): SpanExporter {
+export function createOtlpExporter(otlp: OtlpConfig, options: OtlpExporterOptions = {}): SpanExporter {
   const common = { url: otlp.url, timeoutMillis: otlp.timeoutMs, compression: otlp.compression };
   switch (otlp.protocol) {
     case 'grpc': {
       const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc');
-      return new OTLPTraceExporter(common as ConstructorParameters<typeof OTLPTraceExporter>[0]) as unknown as SpanExporter;
+      const exporter = new OTLPTraceExporter(common as ConstructorParameters<typeof OTLPTraceExporter>[0]) as unknown as SpanExporter;
+      return options.retry === false ? exporter : new GrpcRetryingExporter(exporter, otlp.timeoutMs);
     }
     case 'http/protobuf': {
       const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');

@@ -29,11 +29,16 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
   };
 }
 
+/** Headers that carry credentials: even when listed in ACME_OTEL_CAPTURE_HEADERS, only their presence is recorded. */
+export const SECRET_HEADERS: readonly string[] = Object.freeze(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+export const REDACTED = 'REDACTED';
+
 function httpConfig(config: Config): Record<string, unknown> {
   const formats = config.responseHeaders;
   const ignored = createPathFilter(config.ignorePaths);
   const options: Record<string, unknown> = {};
   if (ignored !== undefined) options.ignoreIncomingRequestHook = (request: { url?: string }) => ignored(request.url);
+  Object.assign(options, headerCaptureOptions(config.captureHeaders));
   if (formats.length === 0) return options;
   return {
     ...options,
@@ -43,6 +48,37 @@ function httpConfig(config: Config): Record<string, unknown> {
       addTraceHeadersBeforeHeadersAreSent(response, span, formats);
     },
   };
+}
+
+/**
+ * Nothing is captured unless listed (headers hold tokens, session ids, personal
+ * data). Listed secret headers are left to upstream's capture never; we record
+ * them as ["REDACTED"], so a person can still see that one was sent.
+ */
+function headerCaptureOptions(names: readonly string[]): Record<string, unknown> {
+  if (names.length === 0) return {};
+  const plain = names.filter((name) => !SECRET_HEADERS.includes(name));
+  const secret = names.filter((name) => SECRET_HEADERS.includes(name));
+  const lists = { requestHeaders: plain, responseHeaders: plain };
+  const options: Record<string, unknown> = { headersToSpanAttributes: { server: lists, client: lists } };
+  if (secret.length > 0) {
+    options.applyCustomAttributesOnSpan = (span: Span, request: unknown, response: unknown) => {
+      for (const name of secret) {
+        if (hasHeader(request, name)) span.setAttribute(`http.request.header.${name}`, [REDACTED]);
+        if (hasHeader(response, name)) span.setAttribute(`http.response.header.${name}`, [REDACTED]);
+      }
+    };
+  }
+  return options;
+}
+
+/** IncomingMessage has .headers; ClientRequest and ServerResponse have getHeader(). */
+function hasHeader(message: unknown, name: string): boolean {
+  if (typeof message !== 'object' || message === null) return false;
+  const withGetter = message as { getHeader?: (name: string) => unknown };
+  if (typeof withGetter.getHeader === 'function') return withGetter.getHeader(name) !== undefined;
+  const headers = (message as { headers?: Record<string, unknown> }).headers;
+  return typeof headers === 'object' && headers !== null && headers[name] !== undefined;
 }
 
 function isServerResponse(value: unknown): value is ServerResponse {

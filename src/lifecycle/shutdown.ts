@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { clearExitDeadline, setExitDeadline } from './exit-deadline.ts';
 
 export interface Flushable {
   forceFlush(): Promise<void>;
@@ -19,20 +20,15 @@ export class EndedSpanCounter implements SpanProcessor {
   async shutdown(): Promise<void> {}
 }
 
-/** Resolves when `work` settles or after `timeoutMs`, whichever is first; never rejects. */
-export function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+/** Resolves when `work` settles (true) or after `timeoutMs` (false), whichever is first; never rejects. */
+export function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    work.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    const settled = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    work.then(settled, settled);
   });
 }
 
@@ -42,7 +38,7 @@ export function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise
  * 128+n); adding a listener cancels that, so when the app has no listener of
  * its own we remove ours and raise the signal again. When the app does listen,
  * exiting is its decision: we only flush.
- * beforeExit: flush what ended since the last flush.
+ * beforeExit: flush what ended since the last flush, within the same deadline.
  */
 export function installShutdownHandlers(provider: Flushable, counter: EndedSpanCounter, timeoutMs: number): void {
   let flushedAt = 0;
@@ -57,19 +53,33 @@ export function installShutdownHandlers(provider: Flushable, counter: EndedSpanC
       }
       received = true;
       flushedAt = counter.ended;
+      setExitDeadline(Date.now() + timeoutMs);
       const work = appListens ? provider.forceFlush() : provider.shutdown();
       void withDeadline(work, timeoutMs).then(() => {
         received = false;
+        clearExitDeadline();
         if (!appListens && !process.listeners(signal).some((listener) => listener !== onSignal)) reraise(signal, onSignal);
       });
     };
     process.on(signal, onSignal);
   }
-  process.on('beforeExit', () => {
+  let exitTimer: NodeJS.Timeout | undefined;
+  const onBeforeExit = () => {
+    // The app had nothing left to do when beforeExit came, so whatever still keeps the
+    // process alive past the deadline is ours: an export a hung collector does not answer
+    // (in flight since before, or the flush below). Then end the process as it would have
+    // ended: process.exit() without an argument uses process.exitCode. Unref'd, so the
+    // timer itself holds nothing. An app that listens to beforeExit may have started new
+    // work there, so then it is left alone.
+    exitTimer ??= setTimeout(() => {
+      if (!process.listeners('beforeExit').some((listener) => listener !== onBeforeExit)) process.exit();
+    }, timeoutMs).unref();
     if (counter.ended === flushedAt) return;
     flushedAt = counter.ended;
-    void withDeadline(provider.forceFlush(), timeoutMs);
-  });
+    setExitDeadline(Date.now() + timeoutMs);
+    void withDeadline(provider.forceFlush(), timeoutMs).then(clearExitDeadline);
+  };
+  process.on('beforeExit', onBeforeExit);
 }
 
 function reraise(signal: NodeJS.Signals, ownListener: () => void): void {

@@ -64,4 +64,106 @@ describe('exit behaviour is the app\'s own', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.ok(Date.now() - startedAt < 10_000, `exited in ${Date.now() - startedAt} ms`);
   });
+
+  for (const code of [0, 3]) {
+    it(`process.exit(${code}) right after a request: its spans are exported, the exit code is ${code} and no app code runs after exit`, async () => {
+      const service = `process-exit-${code}`;
+      const startedAt = Date.now();
+      const result = await runScript('exit-after-request.cjs', { args: ['exit', String(code)], env: env(service) });
+      assert.equal(result.code, code, result.stderr);
+      assert.equal(result.stderr, '');
+      assert.equal(result.stdout, 'GOT served\n', 'nothing ran after process.exit()');
+      assert.ok(Date.now() - startedAt < 5_000, `exited in ${Date.now() - startedAt} ms`);
+      assert.equal(serverSpansOf(service).length, 1, 'the SERVER span reached the collector');
+      assert.ok(receiver.spans.some((s) => s.resource['service.name'] === service && s.kind === 'CLIENT'), 'and the fetch CLIENT span');
+    });
+  }
+
+  it('an uncaught exception: Node prints it and exits with 1 as without us, after the spans are exported', async () => {
+    const service = 'uncaught-exception';
+    const result = await runScript('exit-after-request.cjs', { args: ['throw'], env: env(service) });
+    const plain = await runScript('exit-after-request.cjs', { args: ['throw'], flag: 'none', env: env('untraced') });
+    assert.equal(result.code, 1);
+    assert.equal(result.signal, null);
+    assert.equal(result.stdout, 'GOT served\n');
+    assert.match(result.stderr, /Error: boom from the app\n\s+at /, 'the error and its stack are printed');
+    assert.equal(result.stderr.replace(/\d+:\d+/g, 'L:C'), plain.stderr.replace(/\d+:\d+/g, 'L:C'), 'stderr is what the app prints without us');
+    assert.equal(serverSpansOf(service).length, 1);
+  });
+
+  it('an unhandled rejection ends the process with 1 as without us, after the spans are exported', async () => {
+    const service = 'unhandled-rejection';
+    const result = await runScript('exit-after-request.cjs', { args: ['reject'], env: env(service) });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /rejected by the app/);
+    assert.doesNotMatch(result.stderr, /@acme\/otel-register/);
+    assert.equal(serverSpansOf(service).length, 1);
+  });
+
+  it('an app with its own uncaughtException handler keeps running and serving', async () => {
+    const service = 'own-uncaught-handler';
+    const app = await startApp('exit-after-request.cjs', { args: ['caught'], env: { ...env(service), OTEL_BSP_SCHEDULE_DELAY: '50' } });
+    await receiver.waitForSpans(() => serverSpansOf(service).length >= 1, 5_000);
+    const reply = await get(`${app.url}/still-alive`);
+    assert.equal(reply.body, 'served');
+    assert.match(app.stdout(), /APP CAUGHT boom from the app/);
+    await receiver.waitForSpans(() => serverSpansOf(service).length >= 2, 5_000);
+    const result = await app.stop('SIGTERM');
+    assert.deepEqual(result, { code: null, signal: 'SIGTERM' });
+    assert.equal(app.stderr(), '');
+  });
+
+  it('a hung collector delays process.exit() by at most the flush bound, says so in one line, and the exit code stands', async () => {
+    const hung = await startOtlpReceiver();
+    hung.setBehaviour({ delayMs: 30_000 });
+    try {
+      const startedAt = Date.now();
+      const result = await runScript('exit-after-request.cjs', {
+        args: ['exit', '4'],
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: hung.grpcEndpoint, OTEL_SERVICE_NAME: 'hung-exit', OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1500' },
+      });
+      const elapsed = Date.now() - startedAt;
+      assert.equal(result.code, 4);
+      assert.ok(elapsed < 4_000, `exited in ${elapsed} ms with a 1500 ms bound`);
+      assert.ok(hung.requests.length >= 1, 'the export was attempted');
+      const lines = result.stderr.split('\n').filter((line) => line !== '');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0]!, /^@acme\/otel-register: 2 spans ended just before exit could not be exported \(/);
+    } finally {
+      await hung.close();
+    }
+  });
+
+  it('a hung collector delays a script that ends by itself by at most the flush bound, and process.exitCode stands', async () => {
+    const hung = await startOtlpReceiver();
+    hung.setBehaviour({ delayMs: 30_000 });
+    try {
+      const startedAt = Date.now();
+      const result = await runScript('exit-code-script.mjs', {
+        args: ['5'],
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: hung.grpcEndpoint, OTEL_SERVICE_NAME: 'hung-natural-exit', OTEL_BSP_EXPORT_TIMEOUT: '1500' },
+      });
+      const elapsed = Date.now() - startedAt;
+      assert.equal(result.code, 5, result.stderr);
+      assert.ok(elapsed < 4_000, `exited in ${elapsed} ms with a 1500 ms bound`);
+      assert.ok(hung.requests.length >= 1, 'the export was attempted');
+    } finally {
+      await hung.close();
+    }
+  });
+
+  it('SIGTERM with a hung collector: the process still dies by SIGTERM within the flush bound', async () => {
+    const hung = await startOtlpReceiver();
+    hung.setBehaviour({ delayMs: 30_000 });
+    try {
+      const app = await startApp('use-express.cjs', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: hung.grpcEndpoint, OTEL_SERVICE_NAME: 'hung-sigterm', OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1500' } });
+      await get(`${app.url}/users/1`);
+      const startedAt = Date.now();
+      const result = await app.stop('SIGTERM');
+      assert.deepEqual(result, { code: null, signal: 'SIGTERM' });
+      assert.ok(Date.now() - startedAt < 4_000, `died ${Date.now() - startedAt} ms after SIGTERM with a 1500 ms bound`);
+    } finally {
+      await hung.close();
+    }
+  });
 });

@@ -39,9 +39,22 @@ message ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; st
 message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; string schema_url = 3; }
 message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
 message ExportTraceServiceResponse { }
+message Duration { int64 seconds = 1; int32 nanos = 2; }
+message RetryInfo { Duration retry_delay = 1; }
+message Any { string type_url = 1; bytes value = 2; }
+message RpcStatus { int32 code = 1; string message = 2; repeated Any details = 3; }
 `;
 const root = protobuf.parse(OTLP_PROTO, { keepCase: true }).root;
 const ExportRequest = root.lookupType('otlp.ExportTraceServiceRequest');
+const RetryInfo = root.lookupType('otlp.RetryInfo');
+const RpcStatus = root.lookupType('otlp.RpcStatus');
+
+/** The grpc-status-details-bin trailer: a google.rpc.Status carrying a google.rpc.RetryInfo. */
+function retryInfoTrailer(code: number, message: string, delaySeconds: number): string {
+  const retryInfo = RetryInfo.encode(RetryInfo.create({ retry_delay: { seconds: Math.floor(delaySeconds), nanos: Math.round((delaySeconds % 1) * 1e9) } })).finish();
+  const status = RpcStatus.encode(RpcStatus.create({ code, message, details: [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: retryInfo }] })).finish();
+  return Buffer.from(status).toString('base64');
+}
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
 
@@ -78,6 +91,7 @@ export interface ReceiverBehaviour {
   grpcMessage?: string;
   httpStatus?: number;
   delayMs?: number;
+  /** HTTP: a Retry-After header; gRPC (with grpcStatus): a google.rpc.RetryInfo with this delay. */
   retryAfterSeconds?: number;
 }
 
@@ -222,7 +236,9 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       if (stream.destroyed) return;
       const status = behaviour.grpcStatus ?? 0;
       if (status !== 0) {
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status), 'grpc-message': behaviour.grpcMessage ?? 'injected failure' }, { endStream: true });
+        const grpcMessage = behaviour.grpcMessage ?? 'injected failure';
+        const details = behaviour.retryAfterSeconds === undefined ? {} : { 'grpc-status-details-bin': retryInfoTrailer(status, grpcMessage, behaviour.retryAfterSeconds) };
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status), 'grpc-message': grpcMessage, ...details }, { endStream: true });
         return;
       }
       spans.push(...received);

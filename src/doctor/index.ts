@@ -1,0 +1,239 @@
+/**
+ * `npx @acme/otel-register doctor`: what the loader would do in this directory
+ * with this environment, and whether the collector takes a span. Exit code 0
+ * when configuration is clean and the test export succeeded, 1 otherwise.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import { DiagLogLevel } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { TracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { readConfig, type Config } from '../config/index.ts';
+import { readRaw } from '../config/parse.ts';
+import { createOtlpExporter } from '../export/otlp-exporter.ts';
+import { INSTRUMENTATIONS } from '../instrumentations/table.ts';
+import { buildResource } from '../resource/index.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Write = (line: string) => void;
+
+export interface DoctorOptions {
+  env?: Env;
+  cwd?: string;
+  write?: Write;
+  /** Skip sending the test span. */
+  noExport?: boolean;
+}
+
+/** Runs every check and returns the exit code. */
+export async function runDoctor(options: DoctorOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const warnings: string[] = [];
+  const config = readConfig(env, (line) => warnings.push(line));
+  const version = readOwnVersion();
+
+  write(`@acme/otel-register ${version} doctor, Node ${process.versions.node}, in ${cwd}`);
+  write('');
+  write('Configuration (value, and where it came from):');
+  for (const row of describeConfig(config, env)) write(`  ${row.name.padEnd(38)} ${row.value}  (${row.source})`);
+  write('');
+  if (warnings.length === 0) {
+    write('Warnings: none');
+  } else {
+    write(`Warnings (${warnings.length}): the loader prints these at start-up and uses the value shown above instead`);
+    for (const warning of warnings) write(`  ! ${warning}`);
+  }
+  write('');
+  for (const line of describeInstrumentations(config, cwd)) write(line);
+  write('');
+  let exportOk = true;
+  if (options.noExport) {
+    write('Export test: skipped (--no-export)');
+  } else if (!config.exporters.includes('otlp')) {
+    write(`Export test: skipped, OTEL_TRACES_EXPORTER does not include otlp (${config.exporters.join(',') || 'none'})`);
+  } else {
+    exportOk = await testExport(config, version, write);
+  }
+  write('');
+  const ok = warnings.length === 0 && exportOk;
+  write(ok ? 'Result: OK' : `Result: ${[warnings.length > 0 ? `${warnings.length} configuration warning(s)` : '', exportOk ? '' : 'the test export failed'].filter(Boolean).join(', ')}`);
+  return ok ? 0 : 1;
+}
+
+interface Row {
+  name: string;
+  value: string;
+  source: string;
+}
+
+/** [variables, specific one first; how to show the effective value]. */
+const ROWS: [names: string[], show: (config: Config) => string][] = [
+  [['OTEL_SDK_DISABLED'], () => 'false'],
+  [['OTEL_SERVICE_NAME'], (c) => c.serviceName ?? c.resourceAttributes['service.name'] ?? `unknown_service:node`],
+  [['OTEL_RESOURCE_ATTRIBUTES'], (c) => Object.entries(c.resourceAttributes).map(([k, v]) => `${k}=${v}`).join(',') || '(none)'],
+  [['OTEL_NODE_RESOURCE_DETECTORS'], (c) => c.resourceDetectors.join(',') || 'none'],
+  [['OTEL_TRACES_EXPORTER'], (c) => c.exporters.join(',') || 'none'],
+  [['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'], (c) => c.otlp.url],
+  [['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'], (c) => c.otlp.protocol],
+  [['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'], (c) => maskHeaders(c.otlp.headers)],
+  [['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'], (c) => `${c.otlp.timeoutMs} ms`],
+  [['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION'], (c) => c.otlp.compression],
+  [['OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE'], (c) => c.otlp.certificateFile ?? '(system CAs)'],
+  [['OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY', 'OTEL_EXPORTER_OTLP_CLIENT_KEY'], (c) => c.otlp.clientKeyFile ?? '(none)'],
+  [['OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'], (c) => c.otlp.clientCertificateFile ?? '(none)'],
+  [['OTEL_EXPORTER_OTLP_TRACES_INSECURE', 'OTEL_EXPORTER_OTLP_INSECURE'], (c) => (c.otlp.insecure === undefined ? '(by URL scheme)' : String(c.otlp.insecure))],
+  [['OTEL_BSP_SCHEDULE_DELAY'], (c) => `${c.batch.scheduledDelayMs} ms`],
+  [['OTEL_BSP_EXPORT_TIMEOUT'], (c) => `${c.batch.exportTimeoutMs} ms (flush at exit: at most ${c.shutdownTimeoutMs} ms)`],
+  [['OTEL_BSP_MAX_QUEUE_SIZE'], (c) => String(c.batch.maxQueueSize)],
+  [['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'], (c) => String(c.batch.maxExportBatchSize)],
+  [['OTEL_TRACES_SAMPLER'], (c) => c.sampler],
+  [['OTEL_TRACES_SAMPLER_ARG'], (c) => String(c.samplerRatio)],
+  [['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'], (c) => String(c.spanLimits.attributeValueLengthLimit ?? 'unlimited')],
+  [['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'], (c) => String(c.spanLimits.attributeCountLimit ?? 128)],
+  [['OTEL_SPAN_EVENT_COUNT_LIMIT'], (c) => String(c.spanLimits.eventCountLimit ?? 128)],
+  [['OTEL_SPAN_LINK_COUNT_LIMIT'], (c) => String(c.spanLimits.linkCountLimit ?? 128)],
+  [['OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT'], (c) => String(c.spanLimits.attributePerEventCountLimit ?? 128)],
+  [['OTEL_LINK_ATTRIBUTE_COUNT_LIMIT'], (c) => String(c.spanLimits.attributePerLinkCountLimit ?? 128)],
+  [['OTEL_PROPAGATORS'], (c) => c.propagators.join(',') || 'none'],
+  [['OTEL_NODE_DISABLED_INSTRUMENTATIONS', 'OTEL_NODE_ENABLED_INSTRUMENTATIONS'], (c) => `${c.instrumentations.length} enabled (below)`],
+  [['OTEL_LOG_LEVEL'], (c) => (DiagLogLevel[c.logLevel] ?? String(c.logLevel)).toLowerCase()],
+  [['ACME_OTEL_RESPONSE_HEADERS'], (c) => c.responseHeaders.join(',') || '(none)'],
+  [['ACME_OTEL_IGNORE_PATHS'], (c) => c.ignorePaths.join(',') || '(none)'],
+  [['ACME_OTEL_CAPTURE_HEADERS'], (c) => c.captureHeaders.join(',') || '(none)'],
+];
+
+export function describeConfig(config: Config, env: Env): Row[] {
+  return ROWS.map(([names, show]) => {
+    const set = names.filter((name) => readRaw(env, name) !== undefined);
+    return { name: set[0] ?? names[names.length - 1]!, value: show(config), source: set.length === 0 ? 'default' : `env ${set.join(', ')}` };
+  });
+}
+
+/** Header names only: the values are API keys more often than not. */
+export function maskHeaders(headers: Readonly<Record<string, string>>): string {
+  const names = Object.keys(headers);
+  return names.length === 0 ? '(none)' : names.map((name) => `${name}=****`).join(',');
+}
+
+function describeInstrumentations(config: Config, cwd: string): string[] {
+  const manifestPath = path.join(cwd, 'package.json');
+  const lines: string[] = [];
+  let declared: Set<string> | undefined;
+  if (existsSync(manifestPath)) {
+    try {
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, Record<string, string> | undefined>;
+      declared = new Set(['dependencies', 'optionalDependencies', 'devDependencies', 'peerDependencies'].flatMap((field) => Object.keys(manifest[field] ?? {})));
+    } catch (error) {
+      lines.push(`  ! ${manifestPath} is not valid JSON (${(error as Error).message})`);
+    }
+  } else {
+    lines.push(`  (no package.json in ${cwd}: looking at node_modules only)`);
+  }
+  const applying: string[] = [];
+  const disabled: string[] = [];
+  for (const entry of INSTRUMENTATIONS) {
+    const found = entry.modules.map((name) => targetVersion(name, cwd, declared)).find((v) => v !== undefined);
+    if (found === undefined) continue;
+    const label = `${entry.name} (${found})`;
+    if (config.instrumentations.includes(entry.name)) applying.push(label);
+    else disabled.push(label);
+  }
+  return [
+    `Instrumentations that apply to this project (${applying.length}):`,
+    ...lines,
+    ...applying.map((label) => `  + ${label}`),
+    ...(disabled.length > 0 ? [`Installed but not enabled (OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS):`, ...disabled.map((label) => `  - ${label}`)] : []),
+  ];
+}
+
+/**
+ * `node:http` for builtins, `express@5.3.0` for the project's packages, undefined when absent.
+ * With a package.json only its declared dependencies count (node_modules also holds our own
+ * transitive ones, @grpc/grpc-js for one); without, whatever node_modules has.
+ */
+function targetVersion(moduleName: string, cwd: string, declared: ReadonlySet<string> | undefined): string | undefined {
+  if (Module.isBuiltin(moduleName)) return `node:${moduleName}`;
+  if (declared !== undefined && !declared.has(moduleName)) return undefined;
+  const manifest = path.join(cwd, 'node_modules', moduleName, 'package.json');
+  if (existsSync(manifest)) {
+    try {
+      return `${moduleName}@${(JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version ?? '?'}`;
+    } catch {
+      return moduleName;
+    }
+  }
+  return declared !== undefined ? `${moduleName}, declared but not installed` : undefined;
+}
+
+async function testExport(config: Config, version: string, write: Write): Promise<boolean> {
+  const { otlp } = config;
+  const url = new URL(otlp.url);
+  const tls = url.protocol === 'https:' ? `TLS${otlp.certificateFile ? ' with custom CA' : ''}${otlp.clientCertificateFile ? ' + client certificate' : ''}` : 'plaintext';
+  const auth = Object.keys(otlp.headers).length === 0 ? 'no headers' : `headers ${Object.keys(otlp.headers).join(',')}`;
+  write(`Export test: one span to ${otlp.url} (OTLP ${otlp.protocol}, ${tls}, ${otlp.compression}, ${auth})`);
+  const span = makeTestSpan(config, version);
+  const timeoutMs = Math.min(otlp.timeoutMs, 10_000);
+  const exporter = createOtlpExporter({ ...otlp, timeoutMs }, { retry: false });
+  const startedAt = Date.now();
+  const error = await new Promise<string | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs + 1_000);
+    try {
+      exporter.export([span], (result) => {
+        clearTimeout(timer);
+        resolve(result.code === ExportResultCode.SUCCESS ? undefined : describeError(result.error));
+      });
+    } catch (thrown) {
+      clearTimeout(timer);
+      resolve(describeError(thrown as Error));
+    }
+  });
+  void exporter.shutdown().catch(() => {});
+  if (error === undefined) {
+    write(`  OK: the collector accepted it in ${Date.now() - startedAt} ms (trace id ${span.spanContext().traceId})`);
+    return true;
+  }
+  write(`  FAILED after ${Date.now() - startedAt} ms: ${error}`);
+  return false;
+}
+
+/** First line of the message, plus the HTTP status and body an OTLPExporterError carries; never the request's headers. */
+function describeError(error: Error | undefined): string {
+  if (error === undefined) return 'export failed, no reason given';
+  const extra = error as Error & { code?: unknown; data?: unknown };
+  // grpc-js ends its messages with an empty "Resolution note:" when DNS had nothing to add.
+  const message = (error.message || error.name || 'error').split('\n')[0]!.replace(/\.?\s*Resolution note:\s*$/, '');
+  const status = typeof extra.code === 'number' && !message.startsWith(String(extra.code)) && error.constructor.name === 'OTLPExporterError' ? ` (HTTP ${extra.code})` : '';
+  const body = typeof extra.data === 'string' && extra.data !== '' ? `: ${extra.data.slice(0, 200)}` : '';
+  return `${message}${status}${body}`;
+}
+
+function makeTestSpan(config: Config, version: string): ReadableSpan {
+  let ended: ReadableSpan | undefined;
+  const capture: SpanProcessor = {
+    onStart() {},
+    onEnd(span) {
+      ended = span;
+    },
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  const provider = new TracerProvider({ resource: buildResource(config, version), spanProcessors: [capture] });
+  provider.getTracer('@acme/otel-register/doctor', version).startSpan('otel-register doctor test span', { attributes: { 'otel_register.doctor': true } }).end();
+  return ended!;
+}
+
+function readOwnVersion(): string {
+  // dist/src/doctor/index.js when installed, src/doctor/index.ts in this repository.
+  for (const candidate of ['../../../package.json', '../../package.json']) {
+    try {
+      const manifest = require(candidate) as { name?: string; version: string };
+      if (manifest.name === '@acme/otel-register') return manifest.version;
+    } catch {
+      // try the next
+    }
+  }
+  return 'unknown';
+}

@@ -1,0 +1,134 @@
+import path from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { OtlpConfig } from '../config/otlp.ts';
+import { printLine } from '../logging.ts';
+
+/**
+ * Spans that ended but were not handed to the exporter yet (the batch
+ * processor's queue, seen from outside). At most `limit` are kept, the oldest
+ * forgotten first: past the queue size the batch processor drops them anyway.
+ */
+export class PendingSpans implements SpanProcessor {
+  private readonly spans = new Set<ReadableSpan>();
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  onStart(_span: Span, _context: Context): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.spans.size >= this.limit) {
+      const oldest = this.spans.values().next().value;
+      if (oldest !== undefined) this.spans.delete(oldest);
+    }
+    this.spans.add(span);
+  }
+
+  /** Called by the exporter as a batch leaves: from then on the batch is its business. */
+  handedOver(spans: readonly ReadableSpan[]): void {
+    for (const span of spans) this.spans.delete(span);
+  }
+
+  take(): ReadableSpan[] {
+    const spans = [...this.spans];
+    this.spans.clear();
+    return spans;
+  }
+
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
+
+/**
+ * process.exit() and an uncaught exception end the process without running
+ * the event loop again, so the batch processor's timers and sockets are dead
+ * by then. 'exit' listeners run synchronously, and that is the one moment
+ * left: the pending spans are handed to a worker thread, which exports them
+ * with the same OTLP settings while this thread blocks (Atomics.wait) for at
+ * most `timeoutMs`. Then the process ends exactly as it would have: same
+ * exit code, same error output, no app code run in between.
+ */
+export function installExitFlush(pending: PendingSpans, otlp: OtlpConfig, timeoutMs: number): void {
+  process.on('exit', () => {
+    const spans = pending.take();
+    if (spans.length === 0) return;
+    const outcome = exportInWorker(spans, otlp, timeoutMs);
+    if (outcome !== undefined) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome})`);
+  });
+}
+
+/** Done: 1 = exported, 2 = failed (reason posted on the port). */
+const PENDING = 0;
+
+function exportInWorker(spans: readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number): string | undefined {
+  const startedAt = Date.now();
+  const done = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  let worker: Worker;
+  try {
+    const extension = path.extname(__filename); // .ts when run from source in unit tests
+    worker = new Worker(path.join(__dirname, `exit-flush-worker${extension}`), {
+      workerData: { done, port: port2, otlp, spans: spans.map(toPlainSpan), timeoutMs },
+      transferList: [port2],
+      // Lean and silent: none of the app's preloads, and nothing the worker prints reaches the app's output.
+      execArgv: [],
+      stdout: true,
+      stderr: true,
+    });
+  } catch (error) {
+    return `no worker thread: ${(error as Error).message}`;
+  }
+  Atomics.wait(done, 0, PENDING, timeoutMs);
+  const message = receiveMessageOnPort(port1)?.message as { error?: string } | undefined;
+  port1.close();
+  if (Atomics.load(done, 0) === 1) return undefined;
+  void worker.terminate();
+  return message?.error ?? `no answer within ${Date.now() - startedAt} ms`;
+}
+
+export interface PlainSpanContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  traceState?: string;
+  isRemote?: boolean;
+}
+
+/** A ReadableSpan reduced to data, so it can cross to the worker (structured clone copies no functions). */
+export type PlainSpan = Omit<ReadableSpan, 'spanContext' | 'parentSpanContext' | 'links' | 'resource'> & {
+  spanContext: PlainSpanContext;
+  parentSpanContext?: PlainSpanContext;
+  links: { context: PlainSpanContext; attributes?: ReadableSpan['attributes']; droppedAttributesCount?: number }[];
+  resource: { attributes: ReadableSpan['resource']['attributes']; schemaUrl?: string };
+};
+
+function toPlainContext(context: SpanContext): PlainSpanContext {
+  return { traceId: context.traceId, spanId: context.spanId, traceFlags: context.traceFlags, traceState: context.traceState?.serialize(), isRemote: context.isRemote };
+}
+
+export function toPlainSpan(span: ReadableSpan): PlainSpan {
+  return {
+    name: span.name,
+    kind: span.kind,
+    spanContext: toPlainContext(span.spanContext()),
+    parentSpanContext: span.parentSpanContext === undefined ? undefined : toPlainContext(span.parentSpanContext),
+    startTime: span.startTime,
+    endTime: span.endTime,
+    duration: span.duration,
+    status: { ...span.status },
+    attributes: { ...span.attributes },
+    links: span.links.map((link) => ({ context: toPlainContext(link.context), attributes: link.attributes, droppedAttributesCount: link.droppedAttributesCount })),
+    events: span.events.map((event) => ({ name: event.name, time: event.time, attributes: event.attributes, droppedAttributesCount: event.droppedAttributesCount })),
+    ended: span.ended,
+    resource: { attributes: { ...span.resource.attributes }, schemaUrl: span.resource.schemaUrl },
+    instrumentationScope: { ...span.instrumentationScope },
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  };
+}
