@@ -23,6 +23,25 @@ export class ExportHealth {
     this.droppedWhileFailing = 0;
   }
 
+  private droppedQueueFull = 0;
+
+  /**
+   * A span found the export queue full (the collector takes spans slower
+   * than the app ends them). The first of a run prints one line; the rest
+   * are counted for queueRecovered().
+   */
+  queueFull(capacity: number): void {
+    if (this.droppedQueueFull++ > 0) return;
+    printLine(`the export queue is full (${capacity} spans, OTEL_BSP_MAX_QUEUE_SIZE): ${this.target} takes spans slower than the app ends them; new spans are dropped and counted until it catches up`);
+  }
+
+  /** The queue has room again, or the process is flushing at exit: how many spans the full queue cost. */
+  queueRecovered(): void {
+    if (this.droppedQueueFull === 0) return;
+    printLine(`${this.droppedQueueFull} spans were dropped because the export queue was full`);
+    this.droppedQueueFull = 0;
+  }
+
   failed(spanCount: number, error: Error | undefined): void {
     if (error !== undefined) this.reported.add(error);
     this.droppedWhileFailing += spanCount;

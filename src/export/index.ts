@@ -1,7 +1,8 @@
 import { diag } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config/index.ts';
+import { BatchingSpanProcessor } from './batching-span-processor.ts';
 import { ExportHealth } from './export-health.ts';
 import { ConsoleTreeProcessor } from './console-tree-processor.ts';
 import { LazySpanExporter } from './lazy-exporter.ts';
@@ -14,13 +15,7 @@ export function createSpanProcessors(config: Config): SpanProcessor[] {
   return config.exporters.map((name) => {
     if (name === 'console') return new ConsoleTreeProcessor();
     const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health);
-    return new BatchSpanProcessor({
-      exporter,
-      maxQueueSize: config.batch.maxQueueSize,
-      maxExportBatchSize: config.batch.maxExportBatchSize,
-      scheduledDelayMillis: config.batch.scheduledDelayMs,
-      exportTimeoutMillis: config.batch.exportTimeoutMs,
-    });
+    return new BatchingSpanProcessor(exporter, config.batch, health);
   });
 }
 
