@@ -1,3 +1,5 @@
+// First: everything imported after it is compiled through Node's compile cache.
+import './compile-cache.ts';
 import Module from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
