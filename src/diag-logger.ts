@@ -40,12 +40,21 @@ export function installDiagLogger(level: DiagLogLevel, alreadyReported: Readonly
   diag.setLogger(logger, { logLevel: level, suppressOverrideMessage: true });
 }
 
+/** Upstream's debug lines dump spans whole; a span holds the processor, exporter and transport (with its metadata). */
+const INTERNAL_KEYS = new Set(['_spanProcessor', '_transport', '_metadata', 'metadata', 'headers', '_headers']);
+const MAX_ARG_LENGTH = 4_000;
+
+function skipInternals(key: string, value: unknown): unknown {
+  return INTERNAL_KEYS.has(key) ? undefined : value;
+}
+
 /** Errors print as their message only: a stack trace helps nobody fix a collector address. */
 function describeArg(arg: unknown): string {
   if (arg instanceof Error) return arg.message;
   if (typeof arg === 'string') return arg;
   try {
-    return JSON.stringify(arg) ?? String(arg);
+    const text = JSON.stringify(arg, skipInternals) ?? String(arg);
+    return text.length > MAX_ARG_LENGTH ? `${text.slice(0, MAX_ARG_LENGTH)}… (${text.length} characters)` : text;
   } catch {
     return String(arg);
   }

@@ -1,3 +1,5 @@
+// First: everything imported after it is compiled through Node's compile cache.
+import './compile-cache.ts';
 import Module from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -10,7 +12,7 @@ import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush, PendingSpans } from './lifecycle/exit-flush.ts';
 import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
-import { printLine } from './logging.ts';
+import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
 import { buildResource } from './resource/index.ts';
 import { createSampler } from './sampler.ts';
@@ -26,6 +28,7 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
       warnings.push(line);
       printLine(line);
     });
+    registerSecrets(Object.values(config.otlp.headers));
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
     const pending = new PendingSpans(config.batch.maxQueueSize);

@@ -1,9 +1,6 @@
-import { createNoopMeter, type Attributes, type Meter, type MeterProvider } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { printLine } from '../logging.ts';
 
-/** The batch processor's self-observability counter; error.type=queue_full marks spans dropped at a full queue. */
-const PROCESSED_SPANS_METRIC = 'otel.sdk.processor.span.processed';
 /** While exports work, a full queue is reported at most this often, with the count since the last line. */
 const QUEUE_FULL_REPORT_INTERVAL_MS = 60_000;
 
@@ -18,6 +15,10 @@ export class ExportHealth {
   private droppedWhileFailing = 0;
   private queueDropsUnreported = 0;
   private lastQueueFullLineAt = Number.NEGATIVE_INFINITY;
+  private nextTicket = 0;
+  private readonly inFlight = new Set<number>();
+  /** During an outage, the first export that succeeded. */
+  private recoveredBy: number | undefined;
   private readonly target: string;
   private readonly maxQueueSize: number | undefined;
   private readonly now: () => number;
@@ -32,28 +33,52 @@ export class ExportHealth {
     this.now = now;
   }
 
-  exportStarted(spans: readonly ReadableSpan[]): void {
+  /** A batch leaves for the exporter; the ticket tells its outcome apart from those of exports still in flight. */
+  exportStarted(spans: readonly ReadableSpan[]): number {
     this.onExportStarted?.(spans);
+    const ticket = this.nextTicket++;
+    this.inFlight.add(ticket);
+    return ticket;
   }
 
-  succeeded(): void {
+  succeeded(ticket = this.nextTicket++): void {
+    this.inFlight.delete(ticket);
     if (!this.failing) {
       this.reportQueueDrops();
       return;
     }
-    this.failing = false;
-    printLine(`exporting spans to ${this.target} works again; ${this.droppedWhileFailing} spans were dropped while it failed`);
-    this.droppedWhileFailing = 0;
+    this.recoveredBy ??= ticket;
+    this.reportRecoveryWhenSettled();
   }
 
-  failed(spanCount: number, error: Error | undefined): void {
+  failed(spanCount: number, error: Error | undefined, ticket = this.nextTicket++): void {
+    this.inFlight.delete(ticket);
     if (error !== undefined) this.reported.add(error);
     // Drops at the full queue while this export hung belong to the same outage.
     this.droppedWhileFailing += spanCount + this.queueDropsUnreported;
     this.queueDropsUnreported = 0;
-    if (this.failing) return;
+    if (this.failing) {
+      // Sent after the export that succeeded: the outage goes on.
+      if (this.recoveredBy !== undefined && ticket > this.recoveredBy) this.recoveredBy = undefined;
+      else this.reportRecoveryWhenSettled();
+      return;
+    }
     this.failing = true;
     printLine(`exporting spans to ${this.target} failed (${describeExportError(error)}); spans are dropped until it works again`);
+  }
+
+  /**
+   * With several exports in flight, ones sent during the outage may still fail
+   * after a later one succeeded. The recovery line waits for them, so their
+   * spans are in its count and the outage is reported once, not as a flap.
+   */
+  private reportRecoveryWhenSettled(): void {
+    if (this.recoveredBy === undefined) return;
+    for (const ticket of this.inFlight) if (ticket < this.recoveredBy) return;
+    this.failing = false;
+    this.recoveredBy = undefined;
+    printLine(`exporting spans to ${this.target} works again; ${this.droppedWhileFailing} spans were dropped while it failed`);
+    this.droppedWhileFailing = 0;
   }
 
   /**
@@ -66,31 +91,22 @@ export class ExportHealth {
     else this.queueDropsUnreported += spanCount;
   }
 
-  private reportQueueDrops(): void {
-    if (this.queueDropsUnreported === 0 || this.now() - this.lastQueueFullLineAt < QUEUE_FULL_REPORT_INTERVAL_MS) return;
+  /**
+   * The batch processor flushed (SIGTERM, beforeExit, shutdown): drops at the
+   * full queue not yet reported are reported now, whatever the interval, so
+   * no count is lost with the process.
+   */
+  flushed(): void {
+    if (!this.failing) this.reportQueueDrops(true);
+  }
+
+  private reportQueueDrops(force = false): void {
+    if (this.queueDropsUnreported === 0) return;
+    if (!force && this.now() - this.lastQueueFullLineAt < QUEUE_FULL_REPORT_INTERVAL_MS) return;
     this.lastQueueFullLineAt = this.now();
     const limit = this.maxQueueSize === undefined ? '' : ` (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`;
     printLine(`the span queue${limit} is full: exports to ${this.target} cannot keep up; ${this.queueDropsUnreported} spans dropped`);
     this.queueDropsUnreported = 0;
-  }
-
-  /**
-   * A MeterProvider for the batch processor's `selfObsMeterProvider` option that
-   * hears only its queue_full drops: the processor's own report of them is a
-   * log line per export cycle, which we silence.
-   */
-  queueDropMeterProvider(): MeterProvider {
-    const noop = createNoopMeter();
-    const meter: Meter = Object.create(noop) as Meter;
-    meter.createCounter = ((name: string, options?: object) => {
-      if (name !== PROCESSED_SPANS_METRIC) return noop.createCounter(name, options);
-      return {
-        add: (value: number, attributes?: Attributes) => {
-          if (attributes?.['error.type'] === 'queue_full') this.droppedAtFullQueue(value);
-        },
-      };
-    }) as Meter['createCounter'];
-    return { getMeter: () => meter };
   }
 }
 

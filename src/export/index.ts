@@ -1,11 +1,15 @@
 import { diag } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
-import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config/index.ts';
+import { BatchingSpanProcessor } from './batching-span-processor.ts';
 import { ExportHealth } from './export-health.ts';
 import { ConsoleTreeProcessor } from './console-tree-processor.ts';
 import { LazySpanExporter } from './lazy-exporter.ts';
 import { createOtlpExporter } from './otlp-exporter.ts';
+
+/** Beyond OTEL_EXPORTER_OTLP_TIMEOUT, the time a transport gets to report its own timeout. */
+const ANSWER_MARGIN_MS = 2_000;
 
 export interface ExportHooks {
   /** A batch is handed to the OTLP exporter. */
@@ -19,15 +23,8 @@ export function createSpanProcessors(config: Config, hooks: ExportHooks = {}): S
   installQuietErrorHandler(health);
   return config.exporters.map((name) => {
     if (name === 'console') return new ConsoleTreeProcessor();
-    const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health);
-    return new BatchSpanProcessor({
-      exporter,
-      maxQueueSize: config.batch.maxQueueSize,
-      maxExportBatchSize: config.batch.maxExportBatchSize,
-      scheduledDelayMillis: config.batch.scheduledDelayMs,
-      exportTimeoutMillis: config.batch.exportTimeoutMs,
-      selfObsMeterProvider: health.queueDropMeterProvider(),
-    });
+    const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health, config.otlp.timeoutMs + ANSWER_MARGIN_MS);
+    return new BatchingSpanProcessor(exporter, config.batch, health);
   });
 }
 

@@ -15,26 +15,42 @@ export class LazySpanExporter implements SpanExporter {
   private readonly label: string;
   private readonly health: ExportHealth;
 
-  constructor(label: string, build: () => SpanExporter, health: ExportHealth) {
+  private readonly answerWithinMs: number;
+
+  /** answerWithinMs: an export not answered by then is counted as failed (OTEL_EXPORTER_OTLP_TIMEOUT plus a margin). */
+  constructor(label: string, build: () => SpanExporter, health: ExportHealth, answerWithinMs: number) {
     this.label = label;
     this.build = build;
     this.health = health;
+    this.answerWithinMs = answerWithinMs;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.health.exportStarted(spans);
+    const ticket = this.health.exportStarted(spans);
     const exporter = this.get();
     if (exporter === undefined) {
       const error = new Error(`${this.label} exporter unavailable`);
-      this.health.failed(spans.length, error);
+      this.health.failed(spans.length, error, ticket);
       resultCallback({ code: ExportResultCode.FAILED, error });
       return;
     }
-    exporter.export(spans, (result) => {
-      if (result.code === ExportResultCode.SUCCESS) this.health.succeeded();
-      else this.health.failed(spans.length, result.error);
+    let answered = false;
+    const answer = (result: ExportResult) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(watchdog);
+      if (result.code === ExportResultCode.SUCCESS) this.health.succeeded(ticket);
+      else this.health.failed(spans.length, result.error, ticket);
       resultCallback(result);
-    });
+    };
+    // A transport that never calls back must not hold spans uncounted (or a recovery line) forever.
+    const watchdog = setTimeout(() => answer({ code: ExportResultCode.FAILED, error: new Error(`no answer within ${this.answerWithinMs} ms`) }), this.answerWithinMs);
+    watchdog.unref();
+    try {
+      exporter.export(spans, answer);
+    } catch (error) {
+      answer({ code: ExportResultCode.FAILED, error: error as Error });
+    }
   }
 
   async shutdown(): Promise<void> {

@@ -1,8 +1,7 @@
+import Module from 'node:module';
+import path from 'node:path';
 import type { TextMapPropagator } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
-import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
-import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
-import { OTTracePropagator } from '@opentelemetry/propagator-ot-trace';
 import { CloudTracePropagator } from './cloud-trace.ts';
 import { FirstMatchPropagator, type PropagatorEntry } from './first-match-propagator.ts';
 import { JaegerPropagator } from './jaeger.ts';
@@ -42,14 +41,25 @@ interface PropagatorFactory {
   readonly carriesTraceContext: boolean;
 }
 
+/**
+ * b3, xray and ottrace come from upstream packages (a dozen files at start-up):
+ * loaded only when OTEL_PROPAGATORS names them. dist/ is CommonJS; the unit
+ * tests load this file as an ES module, which has no `require` of its own.
+ */
+function loadUpstream<T>(packageName: string): T {
+  const load = typeof require === 'function' ? require : Module.createRequire(path.join(process.cwd(), 'noop.js'));
+  return load(packageName) as T;
+}
+const b3 = () => loadUpstream<typeof import('@opentelemetry/propagator-b3')>('@opentelemetry/propagator-b3');
+
 const FACTORIES: Readonly<Record<Exclude<PropagatorName, 'none'>, PropagatorFactory>> = {
   tracecontext: { create: () => new TraceContextPropagator(), carriesTraceContext: true },
   baggage: { create: () => new W3CBaggagePropagator(), carriesTraceContext: false },
-  b3: { create: () => new B3Propagator(), carriesTraceContext: true },
-  b3multi: { create: () => new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), carriesTraceContext: true },
+  b3: { create: () => new (b3().B3Propagator)(), carriesTraceContext: true },
+  b3multi: { create: () => new (b3().B3Propagator)({ injectEncoding: b3().B3InjectEncoding.MULTI_HEADER }), carriesTraceContext: true },
   jaeger: { create: () => new JaegerPropagator(), carriesTraceContext: true },
-  xray: { create: () => new AWSXRayPropagator(), carriesTraceContext: true },
-  ottrace: { create: () => new OTTracePropagator(), carriesTraceContext: true },
+  xray: { create: () => new (loadUpstream<typeof import('@opentelemetry/propagator-aws-xray')>('@opentelemetry/propagator-aws-xray').AWSXRayPropagator)(), carriesTraceContext: true },
+  ottrace: { create: () => new (loadUpstream<typeof import('@opentelemetry/propagator-ot-trace')>('@opentelemetry/propagator-ot-trace').OTTracePropagator)(), carriesTraceContext: true },
   kontur: { create: () => new KonturPropagator(), carriesTraceContext: true },
   vostok: { create: () => new VostokPropagator(), carriesTraceContext: true },
   cloudtrace: { create: () => new CloudTracePropagator(), carriesTraceContext: true },

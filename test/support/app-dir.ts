@@ -22,14 +22,21 @@ function npm(args: string[], cwd: string): string {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
 }
 
-export function prepareAppDir(): string {
+export interface AppDirOptions {
+  /** Packages (at the repo's devDependency versions) installed beside ours; the fixtures' frameworks by default. */
+  dependencies?: readonly string[];
+  /** Copied to <app>/fixtures. */
+  fixturesDir?: string;
+}
+
+export function prepareAppDir(options: AppDirOptions = {}): string {
   mkdirSync(WORK_DIR, { recursive: true });
   for (const old of readdirSync(WORK_DIR).filter((name) => name.endsWith('.tgz'))) rmSync(path.join(WORK_DIR, old));
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', WORK_DIR], REPO_ROOT)) as { filename: string }[];
   const tarball = path.join(WORK_DIR, packed[0]!.filename);
   const rootPackage = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
   const dependencies: Record<string, string> = { '@acme/otel-register': `file:${tarball}` };
-  for (const name of FIXTURE_DEPENDENCIES) dependencies[name] = rootPackage.devDependencies[name] ?? 'latest';
+  for (const name of options.dependencies ?? FIXTURE_DEPENDENCIES) dependencies[name] = rootPackage.devDependencies[name] ?? 'latest';
   const manifest = JSON.stringify({ name: 'otel-register-test-app', private: true, dependencies }, null, 2);
   const stamp = createHash('sha256').update(readFileSync(tarball)).update(manifest).digest('hex');
   const stampFile = path.join(APP_DIR, '.installed-stamp');
@@ -41,7 +48,7 @@ export function prepareAppDir(): string {
     writeFileSync(stampFile, stamp);
   }
   // Fixtures and the example apps run from the app directory, as a user's code would.
-  for (const [from, to] of [[FIXTURES_DIR, 'fixtures'], [path.join(REPO_ROOT, 'examples'), 'examples']] as const) {
+  for (const [from, to] of [[options.fixturesDir ?? FIXTURES_DIR, 'fixtures'], [path.join(REPO_ROOT, 'examples'), 'examples']] as const) {
     rmSync(path.join(APP_DIR, to), { recursive: true, force: true });
     cpSync(from, path.join(APP_DIR, to), { recursive: true });
   }

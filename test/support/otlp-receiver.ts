@@ -97,6 +97,8 @@ export interface ReceiverBehaviour {
 
 export interface OtlpReceiver {
   grpcEndpoint: string;
+  /** With `countOnly`: spans received per service.name and kind (e.g. counts.get('app')?.SERVER). */
+  counts: Map<string, Partial<Record<(typeof KINDS)[number], number>>>;
   httpEndpoint: string;
   spans: ReceivedSpan[];
   requests: ReceivedRequest[];
@@ -107,6 +109,8 @@ export interface OtlpReceiver {
 }
 
 export interface ReceiverOptions {
+  /** Keep no spans, only `counts` (the bench: hundreds of thousands of spans, decoded cheaply). */
+  countOnly?: boolean;
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requireClientCert?: boolean };
 }
 
@@ -187,6 +191,26 @@ function decodeProtobuf(body: Buffer): ReceivedSpan[] {
   return flatten(ExportRequest.toObject(ExportRequest.decode(body), { longs: String, bytes: Buffer as unknown as StringConstructor, defaults: false }) as Json);
 }
 
+/** service.name -> kind -> spans, straight from the decoded message (no toObject, no flattening). */
+function countSpans(body: Buffer, counts: OtlpReceiver['counts']): number {
+  type Message = { resource_spans?: { resource?: { attributes?: { key: string; value?: { string_value?: string } }[] }; scope_spans?: { spans?: { kind?: number }[] }[] }[] };
+  const message = ExportRequest.decode(body) as unknown as Message;
+  let total = 0;
+  for (const rs of message.resource_spans ?? []) {
+    const service = rs.resource?.attributes?.find((kv) => kv.key === 'service.name')?.value?.string_value ?? '';
+    const byKind = counts.get(service) ?? {};
+    counts.set(service, byKind);
+    for (const ss of rs.scope_spans ?? []) {
+      for (const span of ss.spans ?? []) {
+        const kind = KINDS[span.kind ?? 0] ?? 'UNSPECIFIED';
+        byKind[kind] = (byKind[kind] ?? 0) + 1;
+        total++;
+      }
+    }
+  }
+  return total;
+}
+
 function decompress(body: Buffer, encoding: string): Buffer {
   if (encoding === 'gzip') return zlib.gunzipSync(body);
   if (encoding === 'deflate') return zlib.inflateSync(body);
@@ -212,6 +236,7 @@ function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
 export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const requests: ReceivedRequest[] = [];
+  const counts: OtlpReceiver['counts'] = new Map();
   let behaviour: ReceiverBehaviour = {};
   const waiters = new Set<() => void>();
   const notify = () => waiters.forEach((check) => check());
@@ -229,6 +254,16 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const encoding = String(headers['grpc-encoding'] ?? 'identity');
       const length = body.length >= 5 ? body.readUInt32BE(1) : 0;
       const message = decompress(body.subarray(5, 5 + length), compressed ? encoding : 'identity');
+      if (options.countOnly === true) {
+        await delay();
+        if (stream.destroyed) return;
+        countSpans(message, counts);
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
+        stream.end(grpcFrame(Buffer.alloc(0)));
+        notify();
+        return;
+      }
       const received = decodeProtobuf(message);
       const plainHeaders = Object.fromEntries(Object.entries(headers).filter(([key]) => !key.startsWith(':'))) as ReceivedRequest['headers'];
       requests.push({ protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: received.length });
@@ -300,6 +335,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
   return {
     grpcEndpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${grpcPort}`,
     httpEndpoint: `http://127.0.0.1:${httpPort}`,
+    counts,
     spans,
     requests,
     waitForSpans(predicate, timeoutMs = 10_000) {
@@ -324,6 +360,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
     reset() {
       spans.length = 0;
       requests.length = 0;
+      counts.clear();
       behaviour = {};
     },
     async close() {

@@ -55,15 +55,43 @@ describe('ExportHealth', () => {
     ]);
   });
 
-  it('hears queue_full drops through the batch processor\'s self-observability meter, and nothing else', () => {
-    const health = new ExportHealth('c:4317 (OTLP grpc)', 20);
-    const meter = health.queueDropMeterProvider().getMeter('@opentelemetry/sdk-trace');
-    const processed = meter.createCounter('otel.sdk.processor.span.processed');
-    processed.add(2, { 'error.type': 'queue_full' });
-    processed.add(9, {});
-    processed.add(4, { 'error.type': 'Error' });
-    meter.createUpDownCounter('otel.sdk.processor.span.queue.capacity').add(20);
+  it('at the flush, drops not yet reported are printed whatever the interval; during an outage they join its count instead', () => {
+    const health = new ExportHealth('c:4317 (OTLP grpc)', 20, () => 0);
+    health.droppedAtFullQueue(3);
     health.succeeded();
-    assert.match(printed[0]!, /; 2 spans dropped$/);
+    health.droppedAtFullQueue(4);
+    health.flushed();
+    health.flushed();
+    health.failed(1, undefined);
+    health.droppedAtFullQueue(6);
+    health.flushed();
+    assert.deepEqual(printed.map((line) => /(\d+) spans dropped$/.exec(line)?.[1] ?? line.slice(0, 60)), [
+      '3',
+      '4',
+      '@acme/otel-register: exporting spans to c:4317 (OTLP grpc) f',
+    ]);
+  });
+  it('exports sent during an outage that fail after a later one succeeded: one recovery line, counting them too', () => {
+    const health = new ExportHealth('c:4317 (OTLP grpc)', 100);
+    const hung = [health.exportStarted([]), health.exportStarted([])];
+    health.failed(10, undefined, health.exportStarted([]));
+    const afterRecovery = health.exportStarted([]);
+    health.succeeded(afterRecovery);
+    assert.equal(printed.length, 1, 'not yet: two exports of the outage are still in flight');
+    health.failed(10, undefined, hung[0]);
+    health.failed(10, undefined, hung[1]);
+    assert.deepEqual(printed.slice(1), ['@acme/otel-register: exporting spans to c:4317 (OTLP grpc) works again; 30 spans were dropped while it failed']);
+  });
+
+  it('an export sent after the one that succeeded fails: the outage goes on, no recovery line yet', () => {
+    const health = new ExportHealth('c:4317 (OTLP grpc)', 100);
+    const hung = health.exportStarted([]);
+    health.failed(5, undefined, health.exportStarted([]));
+    health.succeeded(health.exportStarted([]));
+    health.failed(5, undefined, health.exportStarted([]));
+    health.failed(5, undefined, hung);
+    assert.equal(printed.length, 1);
+    health.succeeded(health.exportStarted([]));
+    assert.match(printed[1]!, /works again; 15 spans were dropped/);
   });
 });

@@ -1,0 +1,147 @@
+import { context, TraceFlags } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { BatchConfig } from '../config/index.ts';
+
+/** Where the processor reports spans it could not queue (ExportHealth). */
+export interface QueueOverflowReporter {
+  droppedAtFullQueue(spanCount: number): void;
+  /** Everything queued has been exported or given up on: report what is still unreported. */
+  flushed(): void;
+}
+
+/** Exports in flight at once: enough to hide a collector's round trip without flooding it. */
+export const MAX_CONCURRENT_EXPORTS = 4;
+/** With a backlog, one export carries up to this many batches' worth of spans (fewer, cheaper requests). */
+export const MAX_BATCH_GROWTH = 4;
+
+/**
+ * Our batching policy, in place of upstream's BatchSpanProcessor, which has
+ * one export in flight and silently drops what does not fit its queue while
+ * it waits (at a few thousand requests a second, most of the spans):
+ * - a full batch (OTEL_BSP_MAX_EXPORT_BATCH_SIZE) is exported right away, a
+ *   partial one after OTEL_BSP_SCHEDULE_DELAY;
+ * - up to MAX_CONCURRENT_EXPORTS exports are in flight; while they are all
+ *   busy spans queue up, and the next export takes up to MAX_BATCH_GROWTH
+ *   batches at once, so a slow collector gets fewer, bigger requests;
+ * - only when OTEL_BSP_MAX_QUEUE_SIZE spans wait is a span dropped, and
+ *   drops are counted and reported by ExportHealth (with the outage's lines
+ *   if exports fail, else at most one line a minute and one at the flush),
+ *   never silent;
+ * - forceFlush and shutdown export everything queued and wait for every
+ *   export in flight, so the spans of the last requests before SIGTERM leave.
+ */
+export class BatchingSpanProcessor implements SpanProcessor {
+  private queue: ReadableSpan[] = [];
+  private readonly exporter: SpanExporter;
+  private readonly config: BatchConfig;
+  private readonly overflow: QueueOverflowReporter;
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private exportScheduled = false;
+  private isShutdown = false;
+
+  constructor(exporter: SpanExporter, config: BatchConfig, overflow: QueueOverflowReporter) {
+    this.exporter = exporter;
+    this.config = config;
+    this.overflow = overflow;
+  }
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.isShutdown || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    const queue = this.queue;
+    if (queue.length >= this.config.maxQueueSize) {
+      this.overflow.droppedAtFullQueue(1);
+      return;
+    }
+    queue.push(span);
+    if (queue.length >= this.config.maxExportBatchSize) this.scheduleExport();
+    else if (this.timer === undefined) this.startTimer();
+  }
+
+  async forceFlush(): Promise<void> {
+    this.clearTimer();
+    const largest = this.config.maxExportBatchSize * MAX_BATCH_GROWTH;
+    while (this.queue.length > 0) this.exportBatch(Math.min(this.queue.length, largest));
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    this.overflow.flushed();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.isShutdown) return;
+    await this.forceFlush();
+    this.isShutdown = true;
+    await this.exporter.shutdown();
+  }
+
+  /** A full batch: export on the next turn of the event loop, outside the request that ended the span. */
+  private scheduleExport(): void {
+    if (this.exportScheduled) return;
+    this.exportScheduled = true;
+    setImmediate(() => {
+      this.exportScheduled = false;
+      this.exportWhatFits();
+    });
+  }
+
+  private startTimer(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.exportWhatFits(true);
+    }, this.config.scheduledDelayMs);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Fills the free export slots with full batches (and, when the timer fired, the partial rest). */
+  private exportWhatFits(includePartial = false): void {
+    const batchSize = this.config.maxExportBatchSize;
+    while (this.inFlight.size < MAX_CONCURRENT_EXPORTS && (this.queue.length >= batchSize || (includePartial && this.queue.length > 0))) {
+      const backlog = this.queue.length;
+      this.exportBatch(backlog >= 2 * batchSize ? Math.min(backlog, batchSize * MAX_BATCH_GROWTH) : Math.min(backlog, batchSize));
+    }
+    if (this.queue.length > 0 && this.timer === undefined) this.startTimer();
+  }
+
+  private exportBatch(count: number): void {
+    const spans = count >= this.queue.length ? this.queue : this.queue.slice(0, count);
+    this.queue = count >= this.queue.length ? [] : this.queue.slice(count);
+    if (this.queue.length === 0) this.clearTimer();
+    const done = this.exportWithDeadline(spans).then(() => {
+      this.inFlight.delete(done);
+      // A slot is free: spans that queued meanwhile may fill it.
+      if (!this.isShutdown && this.queue.length >= this.config.maxExportBatchSize) this.scheduleExport();
+    });
+    this.inFlight.add(done);
+  }
+
+  /**
+   * Resolves when the exporter answers or OTEL_BSP_EXPORT_TIMEOUT passes.
+   * Failures are reported by the exporter (LazySpanExporter -> ExportHealth).
+   */
+  private exportWithDeadline(spans: ReadableSpan[]): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.config.exportTimeoutMs);
+      timer.unref();
+      const onResult = (_result: ExportResult) => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // The export's own HTTP/2 or HTTP request must not become a span.
+      context.with(suppressTracing(context.active()), () => {
+        try {
+          this.exporter.export(spans, onResult);
+        } catch (error) {
+          onResult({ code: ExportResultCode.FAILED, error: error as Error });
+        }
+      });
+    });
+  }
+}
