@@ -14,7 +14,12 @@ import { printLine } from './src/logging.ts';
 // process's one. npm, npx, yarn and pnpm are tools, not the service.
 if (isMainThread && !isPackageManagerProcess() && !isSdkDisabled(process.env) && claimStart()) {
   if (isSupportedNodeVersion()) {
-    (require('./src/start.js') as typeof import('./src/start.ts')).start();
+    try {
+      (require('./src/start.js') as typeof import('./src/start.ts')).start();
+    } catch (error) {
+      // A broken install (a file missing from node_modules) must not take the app down with it.
+      printLine(`tracing is off for this process: ${(error as Error).message.split('\n')[0]}`);
+    }
   } else {
     printLine(`Node ${process.versions.node} is older than ${MINIMUM_NODE_VERSION}, which OpenTelemetry JS 3.x needs; tracing is off`);
   }

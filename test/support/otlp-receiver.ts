@@ -240,7 +240,8 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
   let behaviour: ReceiverBehaviour = {};
   const waiters = new Set<() => void>();
   const notify = () => waiters.forEach((check) => check());
-  const delay = () => new Promise((resolve) => setTimeout(resolve, behaviour.delayMs ?? 0));
+  // Unref'd: a test that ends while an answer is held back must not wait for it to exit.
+  const delay = () => new Promise((resolve) => setTimeout(resolve, behaviour.delayMs ?? 0).unref());
 
   const onGrpcStream = async (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => {});
