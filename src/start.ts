@@ -4,13 +4,14 @@ import Module from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { shareBundledPackages } from './bundled-packages.ts';
 import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
-import { createSpanProcessors } from './export/index.ts';
+import { createSpanPipeline } from './export/index.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
-import { installExitFlush, PendingSpans } from './lifecycle/exit-flush.ts';
+import { installExitFlush } from './lifecycle/exit-flush.ts';
 import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
 import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
@@ -23,6 +24,7 @@ import { createSampler } from './sampler.ts';
  */
 export function start(env: Readonly<Record<string, string | undefined>> = process.env): void {
   try {
+    shareBundledPackages();
     const warnings: string[] = [];
     const config = readConfig(env, (line) => {
       warnings.push(line);
@@ -31,20 +33,19 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     registerSecrets(Object.values(config.otlp.headers));
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
-    const pending = new PendingSpans(config.batch.maxQueueSize);
-    const exportsOtlp = config.exporters.includes('otlp');
+    const pipeline = createSpanPipeline(config);
     const provider = new TracerProvider({
       resource: buildResource(config, readOwnVersion()),
       sampler: createSampler(config.sampler, config.samplerRatio),
       spanLimits: { ...config.spanLimits },
-      spanProcessors: [counter, ...(exportsOtlp ? [pending] : []), ...createSpanProcessors(config, { onExportStarted: (spans) => pending.handedOver(spans) })],
+      spanProcessors: [counter, ...pipeline.processors],
     });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(createPropagator(config.propagators));
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
     installShutdownHandlers(provider, counter, config.shutdownTimeoutMs);
-    if (exportsOtlp) installExitFlush(pending, config.otlp, config.shutdownTimeoutMs);
+    if (config.exporters.includes('otlp')) installExitFlush(pipeline.takeUnexported, config.otlp, config.shutdownTimeoutMs);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }

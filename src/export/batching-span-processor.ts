@@ -61,6 +61,17 @@ export class BatchingSpanProcessor implements SpanProcessor {
     else if (this.timer === undefined) this.startTimer();
   }
 
+  /**
+   * Empties the queue into the caller's hands: at process.exit() the event
+   * loop will not run again, so the exit flush exports these by other means.
+   */
+  takeQueued(): ReadableSpan[] {
+    this.clearTimer();
+    const spans = this.queue;
+    this.queue = [];
+    return spans;
+  }
+
   async forceFlush(): Promise<void> {
     this.clearTimer();
     const largest = this.config.maxExportBatchSize * MAX_BATCH_GROWTH;

@@ -1,4 +1,3 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { printLine } from '../logging.ts';
 
 /** While exports work, a full queue is reported at most this often, with the count since the last line. */
@@ -24,8 +23,6 @@ export class ExportHealth {
   private readonly now: () => number;
   /** Errors already reported here, so the SDK's global error handler can stay quiet about them. */
   readonly reported = new WeakSet<object>();
-  /** Told when a batch leaves for the exporter (the exit flush must not send it again). */
-  onExportStarted: ((spans: readonly ReadableSpan[]) => void) | undefined;
 
   constructor(target: string, maxQueueSize?: number, now: () => number = Date.now) {
     this.target = target;
@@ -34,8 +31,7 @@ export class ExportHealth {
   }
 
   /** A batch leaves for the exporter; the ticket tells its outcome apart from those of exports still in flight. */
-  exportStarted(spans: readonly ReadableSpan[]): number {
-    this.onExportStarted?.(spans);
+  exportStarted(): number {
     const ticket = this.nextTicket++;
     this.inFlight.add(ticket);
     return ticket;

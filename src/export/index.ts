@@ -11,21 +11,24 @@ import { createOtlpExporter } from './otlp-exporter.ts';
 /** Beyond OTEL_EXPORTER_OTLP_TIMEOUT, the time a transport gets to report its own timeout. */
 const ANSWER_MARGIN_MS = 2_000;
 
-export interface ExportHooks {
-  /** A batch is handed to the OTLP exporter. */
-  onExportStarted?: (spans: readonly ReadableSpan[]) => void;
+export interface SpanPipeline {
+  processors: SpanProcessor[];
+  /** Spans ended but not yet handed to the OTLP exporter, taken out of its queue (for the exit flush). */
+  takeUnexported: () => ReadableSpan[];
 }
 
 /** One processor per exporter named in OTEL_TRACES_EXPORTER; none for `none`. */
-export function createSpanProcessors(config: Config, hooks: ExportHooks = {}): SpanProcessor[] {
+export function createSpanPipeline(config: Config): SpanPipeline {
   const health = new ExportHealth(`${new URL(config.otlp.url).host} (OTLP ${config.otlp.protocol})`, config.batch.maxQueueSize);
-  health.onExportStarted = hooks.onExportStarted;
   installQuietErrorHandler(health);
-  return config.exporters.map((name) => {
+  let otlp: BatchingSpanProcessor | undefined;
+  const processors = config.exporters.map((name) => {
     if (name === 'console') return new ConsoleTreeProcessor();
     const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health, config.otlp.timeoutMs + ANSWER_MARGIN_MS);
-    return new BatchingSpanProcessor(exporter, config.batch, health);
+    otlp = new BatchingSpanProcessor(exporter, config.batch, health);
+    return otlp;
   });
+  return { processors, takeUnexported: () => otlp?.takeQueued() ?? [] };
 }
 
 /**

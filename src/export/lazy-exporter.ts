@@ -26,7 +26,7 @@ export class LazySpanExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    const ticket = this.health.exportStarted(spans);
+    const ticket = this.health.exportStarted();
     const exporter = this.get();
     if (exporter === undefined) {
       const error = new Error(`${this.label} exporter unavailable`);

@@ -1,48 +1,10 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanContext } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { printLine } from '../logging.ts';
-
-/**
- * Spans that ended but were not handed to the exporter yet (the batch
- * processor's queue, seen from outside). At most `limit` are kept, the oldest
- * forgotten first: past the queue size the batch processor drops them anyway.
- */
-export class PendingSpans implements SpanProcessor {
-  private readonly spans = new Set<ReadableSpan>();
-  private readonly limit: number;
-
-  constructor(limit: number) {
-    this.limit = limit;
-  }
-
-  onStart(_span: Span, _context: Context): void {}
-
-  onEnd(span: ReadableSpan): void {
-    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.spans.size >= this.limit) {
-      const oldest = this.spans.values().next().value;
-      if (oldest !== undefined) this.spans.delete(oldest);
-    }
-    this.spans.add(span);
-  }
-
-  /** Called by the exporter as a batch leaves: from then on the batch is its business. */
-  handedOver(spans: readonly ReadableSpan[]): void {
-    for (const span of spans) this.spans.delete(span);
-  }
-
-  take(): ReadableSpan[] {
-    const spans = [...this.spans];
-    this.spans.clear();
-    return spans;
-  }
-
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
-}
 
 /**
  * process.exit() and an uncaught exception end the process without running
@@ -53,13 +15,23 @@ export class PendingSpans implements SpanProcessor {
  * most `timeoutMs`. Then the process ends exactly as it would have: same
  * exit code, same error output, no app code run in between.
  */
-export function installExitFlush(pending: PendingSpans, otlp: OtlpConfig, timeoutMs: number): void {
+export function installExitFlush(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number): void {
   process.on('exit', () => {
-    const spans = pending.take();
+    const spans = takeUnexported();
     if (spans.length === 0) return;
     const outcome = exportInWorker(spans, otlp, timeoutMs);
     if (outcome !== undefined) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome})`);
   });
+}
+
+/**
+ * Beside this file when unbundled (.ts when run from source in unit tests);
+ * from the built bundle dist/src/start.js, in dist/src/lifecycle/.
+ */
+function workerFile(): string {
+  const extension = path.extname(__filename);
+  const besideUs = path.join(__dirname, `exit-flush-worker${extension}`);
+  return existsSync(besideUs) ? besideUs : path.join(__dirname, 'lifecycle', `exit-flush-worker${extension}`);
 }
 
 /** Done: 1 = exported, 2 = failed (reason posted on the port). */
@@ -71,8 +43,7 @@ function exportInWorker(spans: readonly ReadableSpan[], otlp: OtlpConfig, timeou
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;
   try {
-    const extension = path.extname(__filename); // .ts when run from source in unit tests
-    worker = new Worker(path.join(__dirname, `exit-flush-worker${extension}`), {
+    worker = new Worker(workerFile(), {
       workerData: { done, port: port2, otlp, spans: spans.map(toPlainSpan), timeoutMs },
       transferList: [port2],
       // Lean and silent: none of the app's preloads, and nothing the worker prints reaches the app's output.

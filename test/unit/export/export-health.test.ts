@@ -73,9 +73,9 @@ describe('ExportHealth', () => {
   });
   it('exports sent during an outage that fail after a later one succeeded: one recovery line, counting them too', () => {
     const health = new ExportHealth('c:4317 (OTLP grpc)', 100);
-    const hung = [health.exportStarted([]), health.exportStarted([])];
-    health.failed(10, undefined, health.exportStarted([]));
-    const afterRecovery = health.exportStarted([]);
+    const hung = [health.exportStarted(), health.exportStarted()];
+    health.failed(10, undefined, health.exportStarted());
+    const afterRecovery = health.exportStarted();
     health.succeeded(afterRecovery);
     assert.equal(printed.length, 1, 'not yet: two exports of the outage are still in flight');
     health.failed(10, undefined, hung[0]);
@@ -85,13 +85,13 @@ describe('ExportHealth', () => {
 
   it('an export sent after the one that succeeded fails: the outage goes on, no recovery line yet', () => {
     const health = new ExportHealth('c:4317 (OTLP grpc)', 100);
-    const hung = health.exportStarted([]);
-    health.failed(5, undefined, health.exportStarted([]));
-    health.succeeded(health.exportStarted([]));
-    health.failed(5, undefined, health.exportStarted([]));
+    const hung = health.exportStarted();
+    health.failed(5, undefined, health.exportStarted());
+    health.succeeded(health.exportStarted());
+    health.failed(5, undefined, health.exportStarted());
     health.failed(5, undefined, hung);
     assert.equal(printed.length, 1);
-    health.succeeded(health.exportStarted([]));
+    health.succeeded(health.exportStarted());
     assert.match(printed[1]!, /works again; 15 spans were dropped/);
   });
 });

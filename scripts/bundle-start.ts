@@ -1,0 +1,50 @@
+/**
+ * Part of `npm run build`, after tsc: rewrites dist/src/start.js as one file
+ * holding our code and the SDK core packages it loads at every start-up.
+ * Node then reads, resolves and compiles one file instead of ~170, the
+ * largest part of the loader's start-up cost. Everything loaded lazily
+ * (instrumentations, exporters, optional propagators, import-in-the-middle)
+ * stays a require() of the installed package. See src/bundled-packages.ts for
+ * how instrumentations share the bundled API.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const ENTRY = path.join(REPO_ROOT, 'dist', 'src', 'start.js');
+const BUNDLED = ['@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/sdk-trace', '@opentelemetry/resources', '@opentelemetry/context-async-hooks', '@opentelemetry/semantic-conventions'];
+
+const versions = Object.fromEntries(
+  BUNDLED.map((name) => [name, (JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]),
+);
+
+/** Bare specifiers outside BUNDLED stay require()s, resolved at run time from the user's node_modules (`#…` are a bundled package's own imports). */
+const keepOthersExternal: Plugin = {
+  name: 'keep-others-external',
+  setup(builder) {
+    builder.onResolve({ filter: /^[^./#]/ }, (args) => {
+      const isBundled = BUNDLED.some((name) => args.path === name || args.path.startsWith(`${name}/`));
+      return isBundled ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: [ENTRY],
+  outfile: ENTRY,
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  plugins: [keepOthersExternal],
+  define: { BUNDLED_PACKAGE_VERSIONS: JSON.stringify(versions) },
+  logLevel: 'warning',
+  // readOwnVersion and the lazy loader require() computed names on purpose.
+  logOverride: { 'unsupported-require-call': 'silent' },
+  metafile: true,
+});
+const inputs = Object.keys(result.metafile.inputs).length;
+// stderr: npm pack --json (tests, bench) reads stdout.
+console.error(`dist/src/start.js: one file from ${inputs} modules (${Object.entries(versions).map(([name, version]) => `${name.replace('@opentelemetry/', '')} ${version}`).join(', ')})`);
