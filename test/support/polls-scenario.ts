@@ -36,6 +36,7 @@ export async function runPollsScenario(script: string, service: string, receiver
     { method: 'POST', route: '/polls/:id/vote', send: () => postJson(`${app.url}/polls/1/vote`, { choice: 3 }) },
     { method: 'GET', route: '/polls/:id/results', send: () => get(`${app.url}/polls/1/results`) },
   ];
+  const firstRequestAt = BigInt(Date.now()) * 1_000_000n;
   try {
     for (const request of requests) {
       const { status } = await request.send();
@@ -64,6 +65,12 @@ export async function runPollsScenario(script: string, service: string, receiver
       }
       assert.ok(trace.some((s) => s.name === 'pg-pool.connect'), `the pool's connect span is in the trace:\n${tree}`);
     }
+    // A span that lost its request's context starts a trace of its own, which the
+    // per-trace check above cannot see: after the first request, every span must
+    // belong to a request's trace (start-up work, such as the schema, came before).
+    const requestTraces = new Set(spans.filter((s) => s.kind === 'SERVER').map((s) => s.traceId));
+    const strays = spans.filter((s) => s.startTimeUnixNano >= firstRequestAt && !requestTraces.has(s.traceId));
+    assert.deepEqual(strays.map((s) => s.name), [], `spans outside any request's trace:\n${tree}`);
     const results = spans.find(isServer('/polls/:id/results'))!;
     const literalQuery = spans.find((s) => s.traceId === results.traceId && String(s.attributes['db.query.text']).includes('votes >='));
     assert.ok(literalQuery, tree);
