@@ -85,6 +85,10 @@ function isServerResponse(value: unknown): value is ServerResponse {
   return typeof value === 'object' && value !== null && typeof (value as ServerResponse).writeHead === 'function' && typeof (value as ServerResponse).setHeader === 'function';
 }
 
+function isFlatHeaderArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length % 2 === 0 && value.every((item) => typeof item === 'string');
+}
+
 /**
  * The hook runs before the app's handler, when CORS headers are not set yet;
  * writeHead is the last moment before headers leave (res.end() without it
@@ -97,7 +101,13 @@ function addTraceHeadersBeforeHeadersAreSent(response: ServerResponse, span: Spa
     // Headers passed to writeHead itself (CORS, Server-Timing) must be visible
     // to us too: move an object of them onto the response first.
     const last = args[args.length - 1];
-    if (args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last)) {
+    if (args.length > 1 && isFlatHeaderArray(last)) {
+      // writeHead's [name, value, name, value] form: the same merge Node does
+      // (a name given here replaces an earlier setHeader; repeats are kept).
+      for (let i = 0; i < last.length; i += 2) this.removeHeader(last[i]!);
+      for (let i = 0; i < last.length; i += 2) this.appendHeader(last[i]!, last[i + 1]!);
+      args.pop();
+    } else if (args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last)) {
       for (const [name, value] of Object.entries(last as Record<string, string | number | string[]>)) {
         if (value !== undefined) this.setHeader(name, value);
       }

@@ -43,4 +43,24 @@ describe('ACME_OTEL_RESPONSE_HEADERS', () => {
       await app.stop();
     }
   });
+  it('CORS answers expose the trace headers, however the app set CORS: setHeader, writeHead headers, writeHead array', async () => {
+    const app = await startApp('use-cors.cjs', { env: { ACME_OTEL_RESPONSE_HEADERS: 'traceresponse,server-timing,kontur', OTEL_TRACES_EXPORTER: 'none' } });
+    try {
+      for (const path of ['/set-header', '/write-head', '/write-head-array']) {
+        const reply = await get(`${app.url}${path}`);
+        assert.equal(reply.status, 200, path);
+        assert.ok(reply.headers['access-control-allow-origin'], `${path}: the app's own CORS header stays`);
+        const exposed = String(reply.headers['access-control-expose-headers']).toLowerCase().split(/\s*,\s*/);
+        for (const name of ['traceresponse', 'server-timing', 'x-kontur-trace-id']) assert.ok(exposed.includes(name), `${path} exposes ${name}: ${exposed}`);
+        assert.match(String(reply.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, path);
+      }
+      const withOwnTiming = await get(`${app.url}/write-head`);
+      assert.match(String(withOwnTiming.headers['server-timing']), /^db;dur=53, traceparent;desc="00-[0-9a-f]{32}-[0-9a-f]{16}-01"$/, 'appended to the app\'s Server-Timing');
+      const noCors = await get(`${app.url}/other`);
+      assert.equal(noCors.headers['access-control-expose-headers'], undefined, 'no CORS answer, no expose header');
+      assert.equal(app.stderr(), '');
+    } finally {
+      await app.stop();
+    }
+  });
 });
