@@ -44,6 +44,12 @@ describe('a chain of services calling each other (Express CJS -> Koa ESM -> node
       assert.equal(parent?.kind, 'CLIENT', `${server.name} [${server.resource['service.name']}] has a CLIENT parent:\n${tree}`);
       assert.notEqual(parent.resource['service.name'], server.resource['service.name']);
     }
+    // Koa 3 routes name the inventory SERVER spans, under which Koa's own spans hang.
+    assert.deepEqual(servers(spans, 'inventory').map((s) => [s.name, s.attributes['http.route']]).sort(), [
+      ['GET /inventory/:id', '/inventory/:id'],
+      ['GET /inventory/:id/reserved', '/inventory/:id/reserved'],
+    ], tree);
+    assert.ok(receiver.spans.some((s) => s.scope.name === '@opentelemetry/instrumentation-koa' && s.resource['service.name'] === 'inventory'), `Koa spans:\n${tree}`);
     const clientsOf = (name: string) => receiver.spans.filter((s) => s.kind === 'CLIENT' && s.resource['service.name'] === name);
     const scopes = (name: string) => clientsOf(name).map((s) => s.scope.name).sort();
     assert.deepEqual(
