@@ -20,6 +20,17 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
             if (typeof text === 'string') span.setAttribute('db.query.text', sanitizeSql(text));
           },
         };
+      case 'mysql2':
+        return {
+          // Upstream's default formats the bind values into db.query.text. With
+          // maskStatement the hook gets the statement as written (placeholders
+          // kept); ours also reads MySQL's "…" and backslash-escaped strings.
+          maskStatement: true,
+          maskStatementHook: (query: string) => sanitizeSql(query, 'mysql'),
+        };
+      // mysql, tedious and knex have no option or hook for the statement text:
+      // SqlStatementSanitizingProcessor rewrites it as their spans start.
+      // cassandra-driver records no statement unless enhancedDatabaseReporting is set.
       case 'fastify':
         // Fastify 5 announces every new instance on a diagnostics channel; the plugin attaches itself there.
         return { registerOnInitialization: true };
