@@ -34,3 +34,32 @@ describe('SQL statements are recorded without literal values by default', () => 
     assert.deepEqual(attributes, { 'db.query.text': 'SELECT * FROM t WHERE a = ? AND b = $1' });
   });
 });
+
+describe('fetch/undici CLIENT spans capture ACME_OTEL_CAPTURE_HEADERS', () => {
+  const env = { ACME_OTEL_CAPTURE_HEADERS: 'x-tenant,authorization,proxy-authorization,cookie,set-cookie' };
+
+  it('unset: nothing is configured, so upstream records no header', () => {
+    assert.deepEqual(configFor('undici'), {});
+  });
+
+  it('upstream is given only the plain names; secret ones are never handed to it', () => {
+    assert.deepEqual(configFor('undici', env).headersToSpanAttributes, { requestHeaders: ['x-tenant'], responseHeaders: ['x-tenant'] });
+  });
+
+  it('listed secret request headers present on the request are recorded as REDACTED (array and string header forms)', () => {
+    const hook = configFor('undici', env).requestHook as (span: Span, request: unknown) => void;
+    const fromArray = recordingSpan();
+    hook(fromArray.span, { headers: ['Authorization', 'Bearer t0k3n', 'x-tenant', 'acme', 'Cookie', ['a=1', 'b=2']] });
+    assert.deepEqual(fromArray.attributes, { 'http.request.header.authorization': ['REDACTED'], 'http.request.header.cookie': ['REDACTED'] });
+    const fromString = recordingSpan();
+    hook(fromString.span, { headers: 'host: x\r\nProxy-Authorization: Basic czNjcjN0\r\n' });
+    assert.deepEqual(fromString.attributes, { 'http.request.header.proxy-authorization': ['REDACTED'] });
+  });
+
+  it('a listed set-cookie on the response is recorded as REDACTED', () => {
+    const hook = configFor('undici', env).responseHook as (span: Span, info: { request: unknown; response: unknown }) => void;
+    const { span, attributes } = recordingSpan();
+    hook(span, { request: {}, response: { headers: [Buffer.from('Set-Cookie'), Buffer.from('session=c00kie'), Buffer.from('x-tenant'), Buffer.from('acme')] } });
+    assert.deepEqual(attributes, { 'http.response.header.set-cookie': ['REDACTED'] });
+  });
+});
