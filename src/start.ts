@@ -10,6 +10,7 @@ import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
 import { createSpanPipeline } from './export/index.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
+import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
 import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
@@ -38,7 +39,8 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
       resource: buildResource(config, readOwnVersion()),
       sampler: createSampler(config.sampler, config.samplerRatio),
       spanLimits: { ...config.spanLimits },
-      spanProcessors: [counter, ...pipeline.processors],
+      // The sanitizer first: it must rewrite statements before any processor sees the span.
+      spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...pipeline.processors],
     });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(createPropagator(config.propagators));

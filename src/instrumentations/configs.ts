@@ -12,6 +12,8 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
     switch (entry.name) {
       case 'http':
         return httpConfig(config);
+      case 'undici':
+        return undiciConfig(config.captureHeaders);
       case 'pg':
         return {
           // Statements are recorded with their literal values replaced by `?`.
@@ -20,6 +22,17 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
             if (typeof text === 'string') span.setAttribute('db.query.text', sanitizeSql(text));
           },
         };
+      case 'mysql2':
+        return {
+          // Upstream's default formats the bind values into db.query.text. With
+          // maskStatement the hook gets the statement as written (placeholders
+          // kept); ours also reads MySQL's "…" and backslash-escaped strings.
+          maskStatement: true,
+          maskStatementHook: (query: string) => sanitizeSql(query, 'mysql'),
+        };
+      // mysql, tedious and knex have no option or hook for the statement text:
+      // SqlStatementSanitizingProcessor rewrites it as their spans start.
+      // cassandra-driver records no statement unless enhancedDatabaseReporting is set.
       case 'fastify':
         // Fastify 5 announces every new instance on a diagnostics channel; the plugin attaches itself there.
         return { registerOnInitialization: true };
@@ -57,8 +70,7 @@ function httpConfig(config: Config): Record<string, unknown> {
  */
 function headerCaptureOptions(names: readonly string[]): Record<string, unknown> {
   if (names.length === 0) return {};
-  const plain = names.filter((name) => !SECRET_HEADERS.includes(name));
-  const secret = names.filter((name) => SECRET_HEADERS.includes(name));
+  const { plain, secret } = splitSecretHeaders(names);
   const lists = { requestHeaders: plain, responseHeaders: plain };
   const options: Record<string, unknown> = { headersToSpanAttributes: { server: lists, client: lists } };
   if (secret.length > 0) {
@@ -70,6 +82,54 @@ function headerCaptureOptions(names: readonly string[]): Record<string, unknown>
     };
   }
   return options;
+}
+
+function splitSecretHeaders(names: readonly string[]): { plain: string[]; secret: string[] } {
+  return { plain: names.filter((name) => !SECRET_HEADERS.includes(name)), secret: names.filter((name) => SECRET_HEADERS.includes(name)) };
+}
+
+/**
+ * fetch and undici CLIENT spans: the same attributes as http's. Upstream's
+ * headersToSpanAttributes records whatever it is given, so it gets only the
+ * plain names; listed secret headers are marked from requestHook (the request
+ * as created, before it is sent) and responseHook (the response's headers).
+ */
+function undiciConfig(names: readonly string[]): Record<string, unknown> {
+  if (names.length === 0) return {};
+  const { plain, secret } = splitSecretHeaders(names);
+  const options: Record<string, unknown> = { headersToSpanAttributes: { requestHeaders: plain, responseHeaders: plain } };
+  if (secret.length === 0) return options;
+  return {
+    ...options,
+    requestHook(span: Span, request: unknown) {
+      for (const name of secret) if (undiciRequestHasHeader(request, name)) span.setAttribute(`http.request.header.${name}`, [REDACTED]);
+    },
+    responseHook(span: Span, info: { response?: unknown }) {
+      for (const name of secret) if (undiciResponseHasHeader(info.response, name)) span.setAttribute(`http.response.header.${name}`, [REDACTED]);
+    },
+  };
+}
+
+/** undici >= 6 (and Node's fetch) gives request headers as [name, value, …]; undici 5 as "name: value\r\n" lines. */
+function undiciRequestHasHeader(request: unknown, name: string): boolean {
+  const headers = typeof request === 'object' && request !== null ? (request as { headers?: unknown }).headers : undefined;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) if (typeof headers[i] === 'string' && (headers[i] as string).toLowerCase() === name) return true;
+    return false;
+  }
+  if (typeof headers !== 'string') return false;
+  return headers.split('\r\n').some((line) => {
+    const colon = line.indexOf(':');
+    return colon > 0 && line.slice(0, colon).trim().toLowerCase() === name;
+  });
+}
+
+/** Response headers arrive as raw [name, value, …] Buffers. */
+function undiciResponseHasHeader(response: unknown, name: string): boolean {
+  const headers = typeof response === 'object' && response !== null ? (response as { headers?: unknown }).headers : undefined;
+  if (!Array.isArray(headers)) return false;
+  for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return true;
+  return false;
 }
 
 /** IncomingMessage has .headers; ClientRequest and ServerResponse have getHeader(). */

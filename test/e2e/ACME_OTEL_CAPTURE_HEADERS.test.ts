@@ -45,6 +45,40 @@ describe('ACME_OTEL_CAPTURE_HEADERS', () => {
     assert.doesNotMatch(JSON.stringify(span.attributes), /t0k3n|c00kie/);
   });
 
+  it('fetch and http.request CLIENT spans carry the listed headers both ways; credentials only as REDACTED', async () => {
+    const service = 'headers-client';
+    const app = await startApp('use-http-fetch.mjs', {
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint,
+        OTEL_SERVICE_NAME: service,
+        ACME_OTEL_CAPTURE_HEADERS: 'x-tenant,x-leaf,authorization,proxy-authorization,cookie,set-cookie,x-absent',
+      },
+    });
+    let clients: ReceivedSpan[];
+    try {
+      assert.equal((await get(`${app.url}/out-with-headers`)).body, 'fetch 200 http 200');
+      const mine = (all: ReceivedSpan[]) => all.filter((s) => s.resource['service.name'] === service && s.kind === 'CLIENT');
+      clients = mine(await receiver.waitForSpans((all) => mine(all).length >= 2));
+    } finally {
+      await app.stop();
+    }
+    assert.equal(app.stderr(), '');
+    const expected = {
+      'http.request.header.x-tenant': ['acme'],
+      'http.request.header.authorization': ['REDACTED'],
+      'http.request.header.proxy-authorization': ['REDACTED'],
+      'http.request.header.cookie': ['REDACTED'],
+      'http.response.header.x-leaf': ['leaf-1'],
+      'http.response.header.set-cookie': ['REDACTED'],
+    };
+    const fetchSpan = clients.find((s) => s.scope.name.includes('undici'));
+    const httpSpan = clients.find((s) => s.scope.name.includes('instrumentation-http'));
+    assert.ok(fetchSpan && httpSpan, `one CLIENT span each from undici and http: ${clients.map((s) => s.scope.name).join(', ')}`);
+    assert.deepEqual(headerAttributes(fetchSpan), expected, 'fetch CLIENT span');
+    assert.deepEqual(headerAttributes(httpSpan), expected, 'http.request CLIENT span');
+    for (const span of clients) assert.doesNotMatch(JSON.stringify(span.attributes), /t0k3n|pr0xy|c00kie|not-for-spans/);
+  });
+
   it('a bad name is warned about and skipped, the others still apply', async () => {
     const app = await startApp('use-express.cjs', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: 'headers-bad', ACME_OTEL_CAPTURE_HEADERS: 'x-tenant,bad header' } });
     try {
