@@ -23,6 +23,14 @@ export interface InstrumentationEntry {
   readonly esmInternalFiles?: readonly string[];
   /** Our documented widening of upstream's supported version range (see README). */
   readonly supportedVersions?: string;
+  /**
+   * Patches the AWS Lambda handler file that `_HANDLER` names under
+   * `LAMBDA_TASK_ROOT`. The runtime loads that file by absolute path, never by a
+   * bare name we could wait for, so the instrumentation is loaded at start when
+   * both variables are set, and not at all elsewhere (upstream's init() does
+   * nothing without them either).
+   */
+  readonly lambdaHandler?: boolean;
 }
 
 function entry(name: string, exportName: string, modules: readonly string[], extra: Partial<InstrumentationEntry> = {}): InstrumentationEntry {
@@ -74,6 +82,7 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
   entry('amqplib', 'AmqplibInstrumentation', ['amqplib']),
   entry('kafkajs', 'KafkaJsInstrumentation', ['kafkajs']),
   entry('aws-sdk', 'AwsInstrumentation', ['@aws-sdk/middleware-stack', '@smithy/middleware-stack', '@smithy/core', '@aws-sdk/smithy-client', '@smithy/smithy-client']),
+  entry('aws-lambda', 'AwsLambdaInstrumentation', [], { lambdaHandler: true }),
   // Prompts and completions stay out of spans unless OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true (read by upstream).
   entry('openai', 'OpenAIInstrumentation', ['openai']),
   // Spans per feature/scenario/step of a cucumber-js run; on by default as upstream has it.
