@@ -8,6 +8,7 @@ import { shareBundledPackages } from './bundled-packages.ts';
 import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
 import { createSpanPipeline } from './export/index.ts';
+import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
@@ -54,10 +55,13 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
 }
 
 function installInstrumentations(config: Config): void {
-  const entries = INSTRUMENTATIONS.filter((entry) => config.instrumentations.includes(entry.name));
+  const entries = INSTRUMENTATIONS.filter(
+    (entry) => config.instrumentations.includes(entry.name) && (entry.lambdaHandler !== true || config.awsLambda !== undefined),
+  );
   const loader = new LazyInstrumentationLoader(entries, createConfigFor(config));
   loader.hookRequire();
-  installEsmHooks(loader);
+  const lambdaHandler = config.awsLambda !== undefined && entries.some((entry) => entry.lambdaHandler) ? [lambdaHandlerFilePattern(config.awsLambda)] : [];
+  installEsmHooks(loader, lambdaHandler);
 }
 
 /**
@@ -67,10 +71,11 @@ function installInstrumentations(config: Config): void {
  * just before its module; elsewhere the loader thread cannot wait for us, so
  * every enabled instrumentation is loaded up front.
  */
-function installEsmHooks(loader: LazyInstrumentationLoader): void {
+function installEsmHooks(loader: LazyInstrumentationLoader, extraFiles: readonly RegExp[]): void {
   const include: (string | RegExp)[] = [
     ...loader.targetModules().flatMap((name) => (Module.isBuiltin(name) ? [name, `node:${name}`] : [name])),
     ...loader.targetFilePatterns(),
+    ...extraFiles,
   ];
   try {
     const syncHooks = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;

@@ -50,6 +50,14 @@ export interface SpanLimitsConfig {
   readonly attributePerLinkCountLimit?: number;
 }
 
+/** Where the AWS Lambda runtime says the function's handler is (both variables are set by the runtime). */
+export interface AwsLambdaConfig {
+  /** LAMBDA_TASK_ROOT: the directory the function's code is unpacked in. */
+  readonly taskRoot: string;
+  /** _HANDLER: `path/to/file.exportName`, relative to the task root. */
+  readonly handler: string;
+}
+
 export interface Config {
   readonly logLevel: DiagLogLevel;
   readonly serviceName: string | undefined;
@@ -70,6 +78,8 @@ export interface Config {
   readonly captureHeaders: readonly string[];
   /** Cloud platform variables (K_SERVICE, AWS_LAMBDA_FUNCTION_NAME, …) for the resource detectors. */
   readonly cloudHints: CloudHints;
+  /** Set inside AWS Lambda only: the aws-lambda instrumentation is loaded at start to wrap this handler. */
+  readonly awsLambda: AwsLambdaConfig | undefined;
   /** Upper bound for the flush at SIGTERM/SIGINT/beforeExit. */
   readonly shutdownTimeoutMs: number;
 }
@@ -98,6 +108,7 @@ export function readConfig(env: Env, warn: Warn): Config {
     ignorePaths: Object.freeze(readIgnorePaths(env, warn)),
     captureHeaders: Object.freeze(readCaptureHeaders(env, warn)),
     cloudHints: Object.freeze(Object.fromEntries(CLOUD_HINT_VARIABLES.flatMap((name) => (readRaw(env, name) === undefined ? [] : [[name, readRaw(env, name)]])))),
+    awsLambda: readAwsLambda(env),
     // A few seconds at most: a platform's kill -9 follows SIGTERM after its grace period.
     shutdownTimeoutMs: Math.min(batch.exportTimeoutMs, 5_000),
   });
@@ -165,6 +176,13 @@ function readInstrumentations(env: Env, warn: Warn): string[] {
   if (enabled.length === 0 && enabledList !== undefined) enabled.push(...INSTRUMENTATIONS.filter((e) => e.enabledByDefault).map((e) => e.name));
   const disabled = splitKnown('OTEL_NODE_DISABLED_INSTRUMENTATIONS', disabledList, INSTRUMENTATION_NAMES, warn, INSTRUMENTATION_ALIASES);
   return enabled.filter((name) => !disabled.includes(name));
+}
+
+/** The same condition upstream's AwsLambdaInstrumentation.init() checks before it patches anything. */
+function readAwsLambda(env: Env): AwsLambdaConfig | undefined {
+  const taskRoot = readRaw(env, 'LAMBDA_TASK_ROOT');
+  const handler = readRaw(env, '_HANDLER');
+  return taskRoot === undefined || handler === undefined ? undefined : Object.freeze({ taskRoot, handler });
 }
 
 function readPropagators(env: Env, warn: Warn): PropagatorName[] {

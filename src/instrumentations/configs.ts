@@ -33,6 +33,9 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
       // mysql, tedious and knex have no option or hook for the statement text:
       // SqlStatementSanitizingProcessor rewrites it as their spans start.
       // cassandra-driver records no statement unless enhancedDatabaseReporting is set.
+      case 'aws-lambda':
+        // Our reading of _HANDLER (upstream reads LAMBDA_TASK_ROOT itself; the runtime sets both).
+        return config.awsLambda === undefined ? {} : { lambdaHandler: config.awsLambda.handler };
       case 'fastify':
         // Fastify 5 announces every new instance on a diagnostics channel; the plugin attaches itself there.
         return { registerOnInitialization: true };

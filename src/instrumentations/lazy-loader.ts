@@ -53,6 +53,8 @@ export class LazyInstrumentationLoader {
       for (const moduleName of entry.modules) this.pendingByModule.set(moduleName, entry);
     }
     for (const entry of entries) if (entry.globalFetch) this.trapGlobalFetch(entry);
+    // No bare module name to wait for: the Lambda runtime loads the handler by path.
+    for (const entry of entries) if (entry.lambdaHandler) this.load(entry);
   }
 
   /** Module names the ESM loader must be ready to wrap (import-in-the-middle's include list). */

@@ -29,6 +29,11 @@ describe('start-up loads only what the app uses', () => {
     assert.deepEqual(instrumentationPackages(packages), ['@opentelemetry/instrumentation-pg']);
   });
 
+  it('inside AWS Lambda (LAMBDA_TASK_ROOT and _HANDLER set) the aws-lambda instrumentation loads at start, and no other', async () => {
+    const { packages } = await loadedPackages([], { LAMBDA_TASK_ROOT: '/var/task', _HANDLER: 'index.handler' });
+    assert.deepEqual(instrumentationPackages(packages), ['@opentelemetry/instrumentation-aws-lambda']);
+  });
+
   it('OTEL_SDK_DISABLED=true loads nothing of OpenTelemetry at all', async () => {
     const { packages } = await loadedPackages(['express'], { OTEL_SDK_DISABLED: 'true' });
     assert.deepEqual(packages.filter((p) => p.startsWith('@opentelemetry/')), []);
