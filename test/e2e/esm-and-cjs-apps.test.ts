@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { get } from '../support/http-client.ts';
 import { startOtlpReceiver, spanTree, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
+import { APP_DIR } from '../support/app-dir.ts';
+import { oldestSupportedNode } from '../support/oldest-node.ts';
 import { startApp, type LoaderFlag } from '../support/processes.ts';
 
 let receiver: OtlpReceiver;
@@ -21,8 +25,8 @@ function byService(serviceName: string) {
 }
 
 /** Drives GET /chain (which fetches /users/42 from itself) and checks the whole trace. */
-async function assertChainTrace(fixture: string, flag: LoaderFlag, serviceName: string) {
-  const app = await startApp(fixture, { flag, env: otlpEnv(serviceName) });
+async function assertChainTrace(fixture: string, flag: LoaderFlag, serviceName: string, nodeBinary?: string) {
+  const app = await startApp(fixture, { flag, env: otlpEnv(serviceName), nodeBinary });
   try {
     const reply = await get(`${app.url}/chain`);
     assert.equal(reply.status, 200, reply.body);
@@ -55,6 +59,15 @@ async function assertChainTrace(fixture: string, flag: LoaderFlag, serviceName: 
 describe('zero-code tracing of real apps', () => {
   it('an ESM express app gets http.route and a linked trace with only --import', async () => {
     await assertChainTrace('use-express.mjs', 'import', 'esm-express');
+  });
+
+  it('on Node 22.15, the oldest supported (no in-thread ESM hooks: the module.register fallback), an ESM express app is traced with only --import', async () => {
+    const oldest = oldestSupportedNode();
+    assert.equal(execFileSync(oldest, ['--version'], { encoding: 'utf8' }).trim(), 'v22.15.0');
+    // Proof that this run takes the fallback: import-in-the-middle says it cannot hook in-thread here.
+    const probe = "const { supportsSyncHooks } = await import('import-in-the-middle/register-hooks.mjs'); console.log(supportsSyncHooks())";
+    assert.equal(execFileSync(oldest, ['--input-type=module', '-e', probe], { encoding: 'utf8', cwd: path.join(APP_DIR, 'node_modules', '@acme', 'otel-register') }).trim(), 'false');
+    await assertChainTrace('use-express.mjs', 'import', 'esm-express-node-22-15', oldest);
   });
 
   it('a CJS express app is traced with --require', async () => {

@@ -16,6 +16,8 @@ export interface StartOptions {
   /** Extra node arguments placed before the script (e.g. a second --import). */
   nodeArgs?: string[];
   args?: string[];
+  /** Another Node binary than the one running the tests (e.g. the oldest supported). */
+  nodeBinary?: string;
   /** Resolve once stdout shows `LISTENING <port>` (servers) instead of right away. */
   waitForListening?: boolean;
 }
@@ -61,7 +63,7 @@ export async function startApp(fixture: string, options: StartOptions = {}): Pro
   if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
   // 'examples/…' paths run an example app; anything else is a fixture.
   const script = fixture.startsWith('examples/') ? fixture : path.join('fixtures', fixture);
-  const child = spawn(process.execPath, [...flagArgs, ...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
+  const child = spawn(options.nodeBinary ?? process.execPath, [...flagArgs, ...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
     cwd: APP_DIR,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
