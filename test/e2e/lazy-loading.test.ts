@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runScript } from '../support/processes.ts';
+import { runScript, type LoaderFlag } from '../support/processes.ts';
 
-async function loadedPackages(args: string[], env: Record<string, string> = {}): Promise<{ files: number; packages: string[] }> {
-  const result = await runScript('report-loaded.cjs', { flag: 'require', args, env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...env } });
+interface Loaded {
+  files: number;
+  packages: string[];
+  /** Files of @acme/otel-register, relative to its root. */
+  ownFiles: string[];
+  stderr: string;
+}
+
+/** CommonJS app with --require, or an ES module app with --import: report-loaded.(c|m)js. */
+async function loadedPackages(args: string[], env: Record<string, string> = {}, flag: LoaderFlag = 'require'): Promise<Loaded> {
+  const script = flag === 'require' ? 'report-loaded.cjs' : 'report-loaded.mjs';
+  const result = await runScript(script, { flag, args, env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...env } });
   assert.equal(result.code, 0, result.stderr);
   const match = /LOADED (.*)/.exec(result.stdout);
   assert.ok(match, result.stdout);
-  return JSON.parse(match[1]!) as { files: number; packages: string[] };
+  return { ...(JSON.parse(match[1]!) as Omit<Loaded, 'stderr'>), stderr: result.stderr };
 }
 
 const instrumentationPackages = (packages: string[]) => packages.filter((p) => p.startsWith('@opentelemetry/instrumentation-') || p === '@fastify/otel');
@@ -34,8 +44,22 @@ describe('start-up loads only what the app uses', () => {
     assert.deepEqual(instrumentationPackages(packages), ['@opentelemetry/instrumentation-aws-lambda']);
   });
 
-  it('OTEL_SDK_DISABLED=true loads nothing of OpenTelemetry at all', async () => {
-    const { packages } = await loadedPackages(['express'], { OTEL_SDK_DISABLED: 'true' });
-    assert.deepEqual(packages.filter((p) => p.startsWith('@opentelemetry/')), []);
+  for (const flag of ['require', 'import'] as const) {
+    it(`OTEL_SDK_DISABLED=true loads nothing of OpenTelemetry at all (--${flag}): not the SDK bundle, not the module hooks`, async () => {
+      const { packages, ownFiles, stderr } = await loadedPackages(['express'], { OTEL_SDK_DISABLED: 'true' }, flag);
+      assert.ok(packages.includes('express'), 'the app ran');
+      assert.equal(stderr, '');
+      assert.deepEqual(packages.filter((p) => p.startsWith('@opentelemetry/') || p.endsWith('-in-the-middle')), []);
+      assert.ok(ownFiles.includes('dist/register.js'), ownFiles.join(', '));
+      assert.ok(!ownFiles.includes('dist/src/start.js'), `the SDK bundle stays unread: ${ownFiles.join(', ')}`);
+    });
+  }
+
+  it('an ES module app with --import: importing nothing loads no instrumentation; importing express loads the express and http ones only', async () => {
+    const nothing = await loadedPackages([], {}, 'import');
+    assert.ok(nothing.ownFiles.includes('dist/src/start.js'), 'the SDK started');
+    assert.deepEqual(instrumentationPackages(nothing.packages), []);
+    const withExpress = await loadedPackages(['express'], {}, 'import');
+    assert.deepEqual(instrumentationPackages(withExpress.packages), ['@opentelemetry/instrumentation-express', '@opentelemetry/instrumentation-http']);
   });
 });
