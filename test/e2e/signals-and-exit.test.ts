@@ -168,4 +168,40 @@ describe('exit behaviour is the app\'s own', () => {
       await hung.close();
     }
   });
+  it('an uncaught exception with a hung collector: exit 1 with Node\'s error within the flush bound, and one line on the spans lost', async () => {
+    const hung = await startOtlpReceiver();
+    hung.setBehaviour({ delayMs: 30_000 });
+    try {
+      const startedAt = Date.now();
+      const result = await runScript('exit-after-request.cjs', {
+        args: ['throw'],
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: hung.grpcEndpoint, OTEL_SERVICE_NAME: 'hung-throw', OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1500' },
+      });
+      const elapsed = Date.now() - startedAt;
+      assert.equal(result.code, 1, result.stderr);
+      assert.ok(elapsed < 4_000, `exited in ${elapsed} ms with a 1500 ms bound`);
+      assert.match(result.stderr, /Error: boom from the app\n\s+at /, 'Node\'s own error output');
+      assert.ok(hung.requests.length >= 1, 'the export was attempted');
+      const ours = result.stderr.split('\n').filter((line) => line.startsWith('@acme/otel-register:'));
+      assert.equal(ours.length, 1, result.stderr);
+      assert.match(ours[0]!, /spans ended just before exit could not be exported/);
+    } finally {
+      await hung.close();
+    }
+  });
+
+  it('SIGINT with a hung collector: the process still dies by SIGINT within the flush bound', async () => {
+    const hung = await startOtlpReceiver();
+    hung.setBehaviour({ delayMs: 30_000 });
+    try {
+      const app = await startApp('use-express.cjs', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: hung.grpcEndpoint, OTEL_SERVICE_NAME: 'hung-sigint', OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1500' } });
+      await get(`${app.url}/users/1`);
+      const startedAt = Date.now();
+      const result = await app.stop('SIGINT');
+      assert.deepEqual(result, { code: null, signal: 'SIGINT' });
+      assert.ok(Date.now() - startedAt < 4_000, `died ${Date.now() - startedAt} ms after SIGINT with a 1500 ms bound`);
+    } finally {
+      await hung.close();
+    }
+  });
 });
