@@ -65,21 +65,23 @@ describe('package managers, tools, worker threads and child processes', () => {
     await receiver.waitForSpans((spans) => spans.some((s) => s.resource['service.name'] === service && s.kind === 'SERVER'), 5_000);
   });
 
-  it('a worker thread under --require does not start a second SDK; the main thread still traces its requests', async () => {
-    const service = 'worker-thread';
-    const app = await startApp('use-worker-thread.cjs', { flag: 'require', env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: service } });
-    try {
-      assert.equal((await get(`${app.url}/start`)).body, 'started');
-      await receiver.waitForSpans((spans) => spans.filter((s) => s.resource['service.name'] === service && s.kind === 'SERVER').length >= 2);
-    } finally {
-      await app.stop();
-    }
-    assert.match(app.stdout(), /WORKER GOT worker-ok SDK_IN_WORKER=false/);
-    const spans = receiver.spans.filter((s) => s.resource['service.name'] === service);
-    assert.deepEqual(spans.map((s) => s.kind).sort(), ['SERVER', 'SERVER'], 'the worker\'s fetch made no CLIENT span of a second SDK');
-    assert.equal(new Set(spans.map((s) => s.resource['service.instance.id'])).size, 1);
-    assert.equal(app.stderr(), '');
-  });
+  for (const flag of ['require', 'import', 'node-options-import'] as const) {
+    it(`a worker thread (loader via ${flag}) does not start a second SDK; the main thread still traces its requests`, async () => {
+      const service = `worker-thread-${flag}`;
+      const app = await startApp('use-worker-thread.cjs', { flag, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: service } });
+      try {
+        assert.equal((await get(`${app.url}/start`)).body, 'started');
+        await receiver.waitForSpans((spans) => spans.filter((s) => s.resource['service.name'] === service && s.kind === 'SERVER').length >= 2);
+      } finally {
+        await app.stop();
+      }
+      assert.match(app.stdout(), /WORKER GOT worker-ok SDK_IN_WORKER=false/);
+      const spans = receiver.spans.filter((s) => s.resource['service.name'] === service);
+      assert.deepEqual(spans.map((s) => s.kind).sort(), ['SERVER', 'SERVER'], 'the worker\'s fetch made no CLIENT span of a second SDK');
+      assert.equal(new Set(spans.map((s) => s.resource['service.instance.id'])).size, 1);
+      assert.equal(app.stderr(), '');
+    });
+  }
 
   it('a child process of a traced app is traced as its own service instance, once, though it gets the loader twice', async () => {
     const service = 'parent-and-child';
