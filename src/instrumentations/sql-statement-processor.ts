@@ -23,10 +23,16 @@ const STATEMENT = 'db.statement';
 export class SqlStatementSanitizingProcessor implements SpanProcessor {
   onStart(span: Span, _context: Context): void {
     if (!SCOPES_WITHOUT_STATEMENT_HOOK.has(span.instrumentationScope.name)) return;
-    const dialect = sqlDialectOf(span.attributes['db.system.name'] ?? span.attributes['db.system']);
-    for (const key of [QUERY_TEXT, STATEMENT]) {
-      const text = span.attributes[key];
-      if (typeof text === 'string') span.setAttribute(key, sanitizeSql(text, dialect));
+    // The SDK calls processors without a guard, inside the app's query call: never throw.
+    try {
+      const dialect = sqlDialectOf(span.attributes['db.system.name'] ?? span.attributes['db.system']);
+      for (const key of [QUERY_TEXT, STATEMENT]) {
+        const text = span.attributes[key];
+        if (typeof text === 'string') span.setAttribute(key, sanitizeSql(text, dialect));
+      }
+    } catch {
+      // A statement we cannot read is not recorded rather than recorded raw.
+      span.setAttribute(QUERY_TEXT, '?');
     }
   }
 
