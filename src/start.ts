@@ -2,7 +2,7 @@
 import './compile-cache.ts';
 import Module from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { EmitterBindingContextManager } from './context-manager.ts';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { shareBundledPackages } from './bundled-packages.ts';
 import { readConfig, type Config } from './config/index.ts';
@@ -43,7 +43,7 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
       // The sanitizer first: it must rewrite statements before any processor sees the span.
       spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...pipeline.processors],
     });
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    context.setGlobalContextManager(new EmitterBindingContextManager().enable());
     propagation.setGlobalPropagator(createPropagator(config.propagators));
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { createContextKey, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import { EmitterBindingContextManager } from '../../src/context-manager.ts';
+
+const KEY = createContextKey('test');
+const manager = new EmitterBindingContextManager().enable();
+const requestContext = ROOT_CONTEXT.setValue(KEY, 'request');
+const otherContext = ROOT_CONTEXT.setValue(KEY, 'other');
+const seen = (): unknown => manager.active().getValue(KEY);
+
+describe('EmitterBindingContextManager', () => {
+  it('listeners of a bound emitter run in its context, wherever the event is emitted from', () => {
+    const emitter = manager.bind(requestContext, new EventEmitter());
+    const values: unknown[] = [];
+    emitter.on('data', () => values.push(seen()));
+    emitter.once('end', () => values.push(seen()));
+    emitter.emit('data');
+    manager.with(otherContext, () => emitter.emit('data'));
+    emitter.emit('end');
+    emitter.emit('end');
+    assert.deepEqual(values, ['request', 'request', 'request']);
+  });
+
+  it('listeners stay the functions added: removeListener, off and listeners() work untouched', () => {
+    const emitter = manager.bind(requestContext, new EventEmitter());
+    let calls = 0;
+    const listener = () => calls++;
+    emitter.on('x', listener);
+    assert.deepEqual(emitter.listeners('x'), [listener]);
+    emitter.removeListener('x', listener);
+    emitter.emit('x');
+    emitter.on('x', listener);
+    emitter.off('x', listener);
+    emitter.emit('x');
+    emitter.on('x', listener);
+    emitter.removeAllListeners();
+    emitter.emit('x');
+    assert.equal(calls, 0);
+    assert.equal(emitter.listenerCount('x'), 0);
+  });
+
+  it('emit returns what it returns unbound, and an error listener still receives the error', () => {
+    const emitter = manager.bind(requestContext, new EventEmitter());
+    assert.equal(emitter.emit('nothing'), false);
+    let got: unknown;
+    emitter.on('error', (error: Error) => (got = [error.message, seen()]));
+    assert.equal(emitter.emit('error', new Error('bad')), true);
+    assert.deepEqual(got, ['bad', 'request']);
+    assert.throws(() => manager.bind(requestContext, new EventEmitter()).emit('error', new Error('unhandled')), /unhandled/);
+  });
+
+  it('the first binding wins, as upstream', () => {
+    const emitter = manager.bind(requestContext, new EventEmitter());
+    manager.bind(otherContext, emitter);
+    let value: unknown;
+    emitter.on('x', () => (value = seen()));
+    emitter.emit('x');
+    assert.equal(value, 'request');
+  });
+
+  it('a stream\'s data and end reach a listener in the bound context, across async turns', async () => {
+    const stream = manager.bind(requestContext, new PassThrough());
+    const values: unknown[] = [];
+    const ended = new Promise<void>((resolve) => {
+      stream.on('data', () => values.push(seen()));
+      stream.on('end', () => {
+        values.push(seen());
+        resolve();
+      });
+    });
+    setImmediate(() => manager.with(otherContext, () => stream.end('chunk')));
+    await ended;
+    assert.deepEqual(values, ['request', 'request']);
+  });
+
+  it('functions are bound as upstream binds them', () => {
+    const bound = manager.bind(requestContext, function (this: unknown, a: number, b: number) {
+      return [seen(), a + b, this];
+    });
+    const self = {};
+    assert.deepEqual(manager.with(otherContext, () => bound.call(self, 1, 2)), ['request', 3, self]);
+    assert.equal(bound.length, 2);
+  });
+
+  it('anything else is returned as is', () => {
+    const value = { plain: true };
+    assert.equal(manager.bind(requestContext as Context, value), value);
+  });
+});
