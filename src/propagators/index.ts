@@ -66,6 +66,15 @@ const FACTORIES: Readonly<Record<Exclude<PropagatorName, 'none'>, PropagatorFact
 };
 
 /**
+ * One format's propagator on its own, without the containment of
+ * FirstMatchPropagator: what createPropagator combines, and what the fuzz
+ * test feeds directly so that a throw inside a format is seen, not swallowed.
+ */
+export function createFormatPropagator(name: Exclude<PropagatorName, 'none'>): TextMapPropagator {
+  return FACTORIES[name].create();
+}
+
+/**
  * The propagator for OTEL_PROPAGATORS: the named formats combined by
  * FirstMatchPropagator (inject writes them all; extract keeps the first
  * trace-context format that matches, in list order, and always applies
@@ -79,8 +88,7 @@ export function createPropagator(names: readonly PropagatorName[]): TextMapPropa
   const entries: PropagatorEntry[] = [];
   for (const name of resolved) {
     if (name === 'none') continue;
-    const factory = FACTORIES[name];
-    entries.push({ name, propagator: factory.create(), carriesTraceContext: factory.carriesTraceContext });
+    entries.push({ name, propagator: createFormatPropagator(name), carriesTraceContext: FACTORIES[name].carriesTraceContext });
   }
   return new FirstMatchPropagator(entries);
 }
