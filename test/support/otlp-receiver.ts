@@ -187,28 +187,113 @@ function flatten(request: Json): ReceivedSpan[] {
   return spans;
 }
 
-function decodeProtobuf(body: Buffer): ReceivedSpan[] {
+export function decodeProtobuf(body: Buffer): ReceivedSpan[] {
   return flatten(ExportRequest.toObject(ExportRequest.decode(body), { longs: String, bytes: Buffer as unknown as StringConstructor, defaults: false }) as Json);
 }
 
-/** service.name -> kind -> spans, straight from the decoded message (no toObject, no flattening). */
-function countSpans(body: Buffer, counts: OtlpReceiver['counts']): number {
-  type Message = { resource_spans?: { resource?: { attributes?: { key: string; value?: { string_value?: string } }[] }; scope_spans?: { spans?: { kind?: number }[] }[] }[] };
-  const message = ExportRequest.decode(body) as unknown as Message;
+/**
+ * service.name -> kind -> spans, read by walking the wire format and skipping
+ * every field but these (ExportTraceServiceRequest.resource_spans = 1;
+ * ResourceSpans.resource = 1, .scope_spans = 2; Resource.attributes = 1;
+ * KeyValue.key = 1, .value = 2; AnyValue.string_value = 1; ScopeSpans.spans = 2;
+ * Span.kind = 6). The bench's receiver shares a core with the load generator:
+ * a full decode of every span would slow the load, not the server measured.
+ */
+export function countSpans(body: Buffer, counts: OtlpReceiver['counts']): number {
+  const reader = new WireReader(body);
   let total = 0;
-  for (const rs of message.resource_spans ?? []) {
-    const service = rs.resource?.attributes?.find((kv) => kv.key === 'service.name')?.value?.string_value ?? '';
+  reader.forEachField(0, body.length, (number, start, end) => {
+    if (number !== 1 || end < 0) return;
+    let service = '';
+    const scopes: [number, number][] = [];
+    reader.forEachField(start, end, (field, fieldStart, fieldEnd) => {
+      if (field === 1 && fieldEnd >= 0) {
+        reader.forEachField(fieldStart, fieldEnd, (attribute, kvStart, kvEnd) => {
+          if (attribute !== 1 || kvEnd < 0) return;
+          let key = '';
+          let value = '';
+          reader.forEachField(kvStart, kvEnd, (part, partStart, partEnd) => {
+            if (part === 1 && partEnd >= 0) key = body.toString('utf8', partStart, partEnd);
+            else if (part === 2 && partEnd >= 0) {
+              reader.forEachField(partStart, partEnd, (kind, valueStart, valueEnd) => {
+                if (kind === 1 && valueEnd >= 0) value = body.toString('utf8', valueStart, valueEnd);
+              });
+            }
+          });
+          if (key === 'service.name') service = value;
+        });
+      } else if (field === 2 && fieldEnd >= 0) scopes.push([fieldStart, fieldEnd]);
+    });
     const byKind = counts.get(service) ?? {};
     counts.set(service, byKind);
-    for (const ss of rs.scope_spans ?? []) {
-      for (const span of ss.spans ?? []) {
-        const kind = KINDS[span.kind ?? 0] ?? 'UNSPECIFIED';
+    for (const [scopeStart, scopeEnd] of scopes) {
+      reader.forEachField(scopeStart, scopeEnd, (field, spanStart, spanEnd) => {
+        if (field !== 2 || spanEnd < 0) return;
+        let kindNumber = 0;
+        reader.forEachField(spanStart, spanEnd, (spanField, varint, isLength) => {
+          if (spanField === 6 && isLength < 0) kindNumber = varint;
+        });
+        const kind = KINDS[kindNumber] ?? 'UNSPECIFIED';
         byKind[kind] = (byKind[kind] ?? 0) + 1;
         total++;
+      });
+    }
+  });
+  return total;
+}
+
+/**
+ * Calls `visit(number, start, end)` for each length-delimited field in
+ * [from, to), and `visit(number, value, -1)` for each varint; fixed-size
+ * fields are skipped. No allocation per field.
+ */
+class WireReader {
+  private readonly buffer: Buffer;
+  private offset = 0;
+
+  constructor(buffer: Buffer) {
+    this.buffer = buffer;
+  }
+
+  forEachField(from: number, to: number, visit: (number: number, a: number, b: number) => void): void {
+    this.offset = from;
+    while (this.offset < to) {
+      const tag = this.varint();
+      const number = Math.floor(tag / 8);
+      switch (tag & 7) {
+        case 0:
+          visit(number, this.varint(), -1);
+          break;
+        case 1:
+          this.offset += 8;
+          break;
+        case 2: {
+          const length = this.varint();
+          const start = this.offset;
+          const resumeAt = start + length;
+          visit(number, start, resumeAt);
+          this.offset = resumeAt;
+          break;
+        }
+        case 5:
+          this.offset += 4;
+          break;
+        default:
+          throw new Error(`unsupported protobuf wire type ${tag & 7}`);
       }
     }
   }
-  return total;
+
+  private varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = this.buffer[this.offset++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 128;
+    }
+  }
 }
 
 function decompress(body: Buffer, encoding: string): Buffer {
