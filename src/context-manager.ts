@@ -15,9 +15,9 @@ type Emit = EventEmitter['emit'];
  * context, so that the app's listeners (a body parser's 'data' and 'end') run
  * inside it rather than in the socket's. Upstream does that by replacing six
  * listener methods on each emitter and wrapping every listener added later in
- * a closure of its own; measured on a hello-world node:http server that is a
- * third of the instrumentation's cost per request. Here the emitter's `emit`
- * alone is wrapped: every listener runs in the bound context, as with
+ * a closure of its own; on a hello-world node:http server that was about half
+ * of what the instrumentation adds per request (export off). Here the
+ * emitter's `emit` alone is wrapped: every listener runs in the bound context, as with
  * upstream, and listeners stay the functions the app added (removeListener,
  * once and listeners() need no patching). Differences: listeners added before
  * the binding run in the context too, and an emit already inside that
