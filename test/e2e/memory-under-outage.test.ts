@@ -17,7 +17,7 @@ function rssMiB(pid: number): number {
 }
 
 describe('memory while the collector hangs', () => {
-  it(`RSS stops growing once the queue is full: ${LOAD_SECONDS} s of load against a collector that never answers`, async () => {
+  it(`RSS stops growing once the queue is full: ${LOAD_SECONDS} s of load against a collector that never answers`, async (t) => {
     const receiver = await startOtlpReceiver();
     receiver.setBehaviour({ delayMs: 10 * 60_000 });
     // Upstream defaults for the queue and timeouts: what a user would run with.
@@ -33,11 +33,18 @@ describe('memory while the collector hangs', () => {
         served += ok;
         samples.push({ at: (LOAD_SECONDS * 1000 - (endAt - Date.now())) / 1000, rss: rssMiB(pid) });
       }
-      const afterWarmUp = samples.find((sample) => sample.at >= WARM_UP_SECONDS)!;
-      const peakLater = Math.max(...samples.filter((sample) => sample.at >= WARM_UP_SECONDS).map((sample) => sample.rss));
-      const growth = peakLater - afterWarmUp.rss;
+      // V8 grows its young generation for a while under this allocation rate (up to
+      // 128 MiB, heap in use far smaller): compare the highest RSS of the second half
+      // with that of the first half after warm-up. A leak per span or per export grows
+      // with the requests served and shows; a heap that has found its size does not.
+      const peak = (from: number, to: number) => Math.max(...samples.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample.rss));
+      const half = (WARM_UP_SECONDS + LOAD_SECONDS) / 2;
+      const firstHalf = peak(WARM_UP_SECONDS, half);
+      const secondHalf = peak(half, Infinity);
+      const growth = secondHalf - firstHalf;
       assert.ok(served > 2000, `only ${served} requests served`);
-      assert.ok(growth <= MAX_GROWTH_MIB, `RSS grew ${growth.toFixed(1)} MiB after ${WARM_UP_SECONDS} s (${afterWarmUp.rss.toFixed(0)} -> ${peakLater.toFixed(0)} MiB) over ${served} requests`);
+      assert.ok(growth <= MAX_GROWTH_MIB, `peak RSS grew ${growth.toFixed(1)} MiB from ${WARM_UP_SECONDS}-${half} s to ${half}-${LOAD_SECONDS} s (${firstHalf.toFixed(0)} -> ${secondHalf.toFixed(0)} MiB) over ${served} requests`);
+      t.diagnostic(`peak RSS ${firstHalf.toFixed(0)} MiB (${WARM_UP_SECONDS}-${half} s), ${secondHalf.toFixed(0)} MiB (${half}-${LOAD_SECONDS} s), ${served} requests`);
       assert.match(app.stderr(), /exporting spans to 127\.0\.0\.1:\d+ \(OTLP grpc\) failed/);
     } finally {
       await app.stop();
