@@ -1,6 +1,7 @@
 /**
  * Part of `npm run build`, after tsc: rewrites dist/src/start.js as one file
- * holding our code and the SDK core packages it loads at every start-up.
+ * holding our code and the SDK core packages it loads at every start-up, and
+ * dist/register.js as one file with the checks made before it.
  * Node then reads, resolves and compiles one file instead of ~170, the
  * largest part of the loader's start-up cost. Everything loaded lazily
  * (instrumentations, exporters, optional propagators, import-in-the-middle)
@@ -48,3 +49,27 @@ const result = await build({
 const inputs = Object.keys(result.metafile.inputs).length;
 // stderr: npm pack --json (tests, bench) reads stdout.
 console.error(`dist/src/start.js: one file from ${inputs} modules (${Object.entries(versions).map(([name, version]) => `${name.replace('@opentelemetry/', '')} ${version}`).join(', ')})`);
+
+// The entry itself: every process with the flag reads it, OTEL_SDK_DISABLED=true
+// ones too, so its few checks come as one file. start.js stays a separate,
+// lazily required file.
+const REGISTER = path.join(REPO_ROOT, 'dist', 'register.js');
+const keepStartExternal: Plugin = {
+  name: 'keep-start-external',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/src\/start\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+const entry = await build({
+  entryPoints: [REGISTER],
+  outfile: REGISTER,
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  plugins: [keepStartExternal],
+  logLevel: 'warning',
+  metafile: true,
+});
+console.error(`dist/register.js: one file from ${Object.keys(entry.metafile.inputs).length} modules`);

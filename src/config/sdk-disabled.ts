@@ -8,3 +8,12 @@ import { readBoolean } from './parse.ts';
 export function isSdkDisabled(env: Readonly<Record<string, string | undefined>>): boolean {
   return readBoolean(env, 'OTEL_SDK_DISABLED', false, printLine);
 }
+
+/**
+ * The same check without a word about an invalid value: made first, so that
+ * OTEL_SDK_DISABLED=true costs no module load at all; the warning for an
+ * invalid value is left to isSdkDisabled, in the service's own process only.
+ */
+export function isSdkDisabledQuietly(env: Readonly<Record<string, string | undefined>>): boolean {
+  return readBoolean(env, 'OTEL_SDK_DISABLED', false, () => {});
+}
