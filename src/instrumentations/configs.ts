@@ -116,10 +116,7 @@ function undiciConfig(names: readonly string[]): Record<string, unknown> {
 /** undici >= 6 (and Node's fetch) gives request headers as [name, value, …]; undici 5 as "name: value\r\n" lines. */
 function undiciRequestHasHeader(request: unknown, name: string): boolean {
   const headers = typeof request === 'object' && request !== null ? (request as { headers?: unknown }).headers : undefined;
-  if (Array.isArray(headers)) {
-    for (let i = 0; i < headers.length; i += 2) if (typeof headers[i] === 'string' && (headers[i] as string).toLowerCase() === name) return true;
-    return false;
-  }
+  if (Array.isArray(headers)) return flatHeadersInclude(headers, name);
   if (typeof headers !== 'string') return false;
   return headers.split('\r\n').some((line) => {
     const colon = line.indexOf(':');
@@ -130,7 +127,11 @@ function undiciRequestHasHeader(request: unknown, name: string): boolean {
 /** Response headers arrive as raw [name, value, …] Buffers. */
 function undiciResponseHasHeader(response: unknown, name: string): boolean {
   const headers = typeof response === 'object' && response !== null ? (response as { headers?: unknown }).headers : undefined;
-  if (!Array.isArray(headers)) return false;
+  return Array.isArray(headers) && flatHeadersInclude(headers, name);
+}
+
+/** [name, value, name, value, …] with names as strings or Buffers. */
+function flatHeadersInclude(headers: readonly unknown[], name: string): boolean {
   for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return true;
   return false;
 }

@@ -154,20 +154,23 @@ describe('exit behaviour is the app\'s own', () => {
     }
   });
 
-  it('SIGTERM with a hung collector: the process still dies by SIGTERM within the flush bound', async () => {
-    const hung = await startOtlpReceiver();
-    hung.setBehaviour({ delayMs: 30_000 });
-    try {
-      const app = await startApp('use-express.cjs', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: hung.grpcEndpoint, OTEL_SERVICE_NAME: 'hung-sigterm', OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1500' } });
-      await get(`${app.url}/users/1`);
-      const startedAt = Date.now();
-      const result = await app.stop('SIGTERM');
-      assert.deepEqual(result, { code: null, signal: 'SIGTERM' });
-      assert.ok(Date.now() - startedAt < 4_000, `died ${Date.now() - startedAt} ms after SIGTERM with a 1500 ms bound`);
-    } finally {
-      await hung.close();
-    }
-  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal} with a hung collector: the process still dies by ${signal} within the flush bound`, async () => {
+      const hung = await startOtlpReceiver();
+      hung.setBehaviour({ delayMs: 30_000 });
+      try {
+        const app = await startApp('use-express.cjs', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: hung.grpcEndpoint, OTEL_SERVICE_NAME: `hung-${signal.toLowerCase()}`, OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1500' } });
+        await get(`${app.url}/users/1`);
+        const startedAt = Date.now();
+        const result = await app.stop(signal);
+        assert.deepEqual(result, { code: null, signal });
+        assert.ok(Date.now() - startedAt < 4_000, `died ${Date.now() - startedAt} ms after ${signal} with a 1500 ms bound`);
+      } finally {
+        await hung.close();
+      }
+    });
+  }
+
   it('an uncaught exception with a hung collector: exit 1 with Node\'s error within the flush bound, and one line on the spans lost', async () => {
     const hung = await startOtlpReceiver();
     hung.setBehaviour({ delayMs: 30_000 });
@@ -190,18 +193,4 @@ describe('exit behaviour is the app\'s own', () => {
     }
   });
 
-  it('SIGINT with a hung collector: the process still dies by SIGINT within the flush bound', async () => {
-    const hung = await startOtlpReceiver();
-    hung.setBehaviour({ delayMs: 30_000 });
-    try {
-      const app = await startApp('use-express.cjs', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: hung.grpcEndpoint, OTEL_SERVICE_NAME: 'hung-sigint', OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1500' } });
-      await get(`${app.url}/users/1`);
-      const startedAt = Date.now();
-      const result = await app.stop('SIGINT');
-      assert.deepEqual(result, { code: null, signal: 'SIGINT' });
-      assert.ok(Date.now() - startedAt < 4_000, `died ${Date.now() - startedAt} ms after SIGINT with a 1500 ms bound`);
-    } finally {
-      await hung.close();
-    }
-  });
 });
