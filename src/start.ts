@@ -3,7 +3,6 @@ import './compile-cache.ts';
 import Module from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { EmitterBindingContextManager } from './context-manager.ts';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { shareBundledPackages } from './bundled-packages.ts';
 import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
@@ -17,6 +16,7 @@ import { installExitFlush } from './lifecycle/exit-flush.ts';
 import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
 import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
+import { RandomTraceIdFlagTracerProvider } from './random-trace-id-flag.ts';
 import { buildResource } from './resource/index.ts';
 import { createSampler } from './sampler.ts';
 
@@ -36,7 +36,8 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
     const pipeline = createSpanPipeline(config);
-    const provider = new TracerProvider({
+    // Carries the W3C random-trace-id flag, which the SDK's own provider drops.
+    const provider = new RandomTraceIdFlagTracerProvider({
       resource: buildResource(config, readOwnVersion()),
       sampler: createSampler(config.sampler, config.samplerRatio),
       spanLimits: { ...config.spanLimits },
