@@ -7,13 +7,14 @@ import { shareBundledPackages } from './bundled-packages.ts';
 import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
 import { createSpanPipeline } from './export/index.ts';
+import { createMetricsPipeline } from './metrics/index.ts';
 import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
-import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
+import { EndedSpanCounter, installShutdownHandlers, type Flushable } from './lifecycle/shutdown.ts';
 import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
 import { RandomTraceIdFlagTracerProvider } from './random-trace-id-flag.ts';
@@ -32,27 +33,42 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
       warnings.push(line);
       printLine(line);
     });
-    registerSecrets(Object.values(config.otlp.headers));
+    registerSecrets([...Object.values(config.otlp.headers), ...Object.values(config.metrics.otlp.headers)]);
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
     const pipeline = createSpanPipeline(config);
+    const resource = buildResource(config, readOwnVersion());
+    // Before the instrumentations load: they take the global MeterProvider when created.
+    const metricsPipeline = config.metrics.exporters.length > 0 ? createMetricsPipeline(config, resource) : undefined;
     // Carries the W3C random-trace-id flag, which the SDK's own provider drops.
     const provider = new RandomTraceIdFlagTracerProvider({
-      resource: buildResource(config, readOwnVersion()),
+      resource,
       sampler: createSampler(config.sampler, config.samplerRatio),
       spanLimits: { ...config.spanLimits },
       // The sanitizer first: it must rewrite statements before any processor sees the span.
-      spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...pipeline.processors],
+      spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...(metricsPipeline === undefined ? [] : [metricsPipeline.spanProcessor]), ...pipeline.processors],
     });
     context.setGlobalContextManager(new EmitterBindingContextManager().enable());
     propagation.setGlobalPropagator(createPropagator(config.propagators));
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
-    installShutdownHandlers(provider, counter, config.shutdownTimeoutMs);
+    installShutdownHandlers(metricsPipeline === undefined ? provider : bothSignals(provider, metricsPipeline.provider), counter, config.shutdownTimeoutMs);
     if (config.exporters.includes('otlp')) installExitFlush(pipeline.takeUnexported, config.otlp, config.shutdownTimeoutMs);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
+}
+
+/** SIGTERM, SIGINT and beforeExit flush spans and the last metric collection together, within one deadline. */
+function bothSignals(traces: Flushable, metrics: Flushable): Flushable {
+  return {
+    forceFlush: async () => {
+      await Promise.allSettled([traces.forceFlush(), metrics.forceFlush()]);
+    },
+    shutdown: async () => {
+      await Promise.allSettled([traces.shutdown(), metrics.shutdown()]);
+    },
+  };
 }
 
 function installInstrumentations(config: Config): void {

@@ -34,13 +34,17 @@ export function createSpanPipeline(config: Config): SpanPipeline {
 /**
  * The batch processor hands every failed export to the global error handler,
  * which by default logs each one: a log line per batch while the collector is
- * down. Failures ExportHealth already reported are dropped; anything else is
+ * down. Failures an ExportHealth (spans', metrics') already reported are dropped; anything else is
  * logged once per distinct message.
  */
-function installQuietErrorHandler(health: ExportHealth): void {
+const quietedBy: ExportHealth[] = [];
+
+export function installQuietErrorHandler(health: ExportHealth): void {
+  quietedBy.push(health);
+  if (quietedBy.length > 1) return;
   const seen = new Set<string>();
   setGlobalErrorHandler((error) => {
-    if (typeof error === 'object' && error !== null && health.reported.has(error)) return;
+    if (typeof error === 'object' && error !== null && quietedBy.some((one) => one.reported.has(error))) return;
     const message = error instanceof Error ? error.message : String(error);
     if (seen.has(message) || seen.size > 100) return;
     seen.add(message);
