@@ -69,7 +69,8 @@ function createLazyOtlpExporter(config: Config): LazyMetricExporter {
     () => createOtlpMetricExporter(otlp),
     health,
     { temporality: (instrument) => temporalityFor(temporality, instrument), aggregation: (instrument) => aggregationFor(histogramAggregation, instrument) },
-    Math.min(otlp.timeoutMs + ANSWER_MARGIN_MS, config.metrics.timeoutMs),
+    // Inside the reader's own OTEL_METRIC_EXPORT_TIMEOUT, so the timeout is ours to count and report, not its to log.
+    Math.max(1, Math.min(otlp.timeoutMs + ANSWER_MARGIN_MS, Math.floor(config.metrics.timeoutMs * 0.9))),
   );
 }
 
