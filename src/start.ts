@@ -53,20 +53,29 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
     installShutdownHandlers(metricsPipeline === undefined ? provider : bothSignals(provider, metricsPipeline.provider), counter, config.shutdownTimeoutMs);
-    if (config.exporters.includes('otlp')) installExitFlush(pipeline.takeUnexported, config.otlp, config.shutdownTimeoutMs);
+    const exitMetrics = metricsPipeline?.exitMetrics;
+    if (config.exporters.includes('otlp') || exitMetrics !== undefined) installExitFlush(pipeline.takeUnexported, config.otlp, config.shutdownTimeoutMs, exitMetrics);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
 }
 
-/** SIGTERM, SIGINT and beforeExit flush spans and the last metric collection together, within one deadline. */
+/**
+ * SIGTERM, SIGINT and beforeExit flush spans, then the last metric collection,
+ * within the one deadline. Spans first: an app that exits on its own shortly
+ * after SIGTERM must not lose them to the metrics exporter's first load; what
+ * the metrics flush does not deliver by then, the exit flush still sends.
+ */
 function bothSignals(traces: Flushable, metrics: Flushable): Flushable {
+  const settle = (work: () => Promise<void>) => work().catch(() => {});
   return {
     forceFlush: async () => {
-      await Promise.allSettled([traces.forceFlush(), metrics.forceFlush()]);
+      await settle(() => traces.forceFlush());
+      await settle(() => metrics.forceFlush());
     },
     shutdown: async () => {
-      await Promise.allSettled([traces.shutdown(), metrics.shutdown()]);
+      await settle(() => traces.shutdown());
+      await settle(() => metrics.shutdown());
     },
   };
 }

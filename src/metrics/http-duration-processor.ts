@@ -20,11 +20,29 @@ const CLIENT_ATTRIBUTES = ['http.request.method', 'server.address', 'server.port
  * Only spans that record reach a span processor: with a sampler that drops
  * some, they are missing here too (see README).
  */
+/**
+ * Request durations recorded, and how many of them an export has taken: the
+ * exit flush sends a last collection only for durations recorded since (as it
+ * sends only spans ended since the last export), so a worker thread and an
+ * exporter are not started for nothing, and an export still waiting on a hung
+ * collector is not followed by a second wait.
+ */
+export class RecordedDurations {
+  recorded = 0;
+  sent = 0;
+
+  get unsent(): boolean {
+    return this.recorded !== this.sent;
+  }
+}
+
 export class HttpDurationProcessor implements SpanProcessor {
   private readonly server: Histogram;
   private readonly client: Histogram;
+  private readonly durations: RecordedDurations;
 
-  constructor(meter: Meter) {
+  constructor(meter: Meter, durations: RecordedDurations = new RecordedDurations()) {
+    this.durations = durations;
     const advice = { explicitBucketBoundaries: HTTP_DURATION_BUCKETS };
     this.server = meter.createHistogram('http.server.request.duration', { description: 'Duration of HTTP server requests.', unit: 's', valueType: ValueType.DOUBLE, advice });
     this.client = meter.createHistogram('http.client.request.duration', { description: 'Duration of HTTP client requests.', unit: 's', valueType: ValueType.DOUBLE, advice });
@@ -38,6 +56,8 @@ export class HttpDurationProcessor implements SpanProcessor {
     if (attributes['http.request.method'] === undefined) return;
     if (span.kind === SpanKind.SERVER) this.server.record(seconds(span), metricAttributes(span, SERVER_ATTRIBUTES, 500));
     else if (span.kind === SpanKind.CLIENT) this.client.record(seconds(span), metricAttributes(span, CLIENT_ATTRIBUTES, 400));
+    else return;
+    this.durations.recorded++;
   }
 
   async forceFlush(): Promise<void> {}

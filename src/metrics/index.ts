@@ -6,8 +6,10 @@ import type { Config } from '../config/index.ts';
 import { ExportHealth, METRIC_POINTS } from '../export/export-health.ts';
 import { installQuietErrorHandler } from '../export/index.ts';
 import { printLine } from '../logging.ts';
+import type { ExitMetrics } from '../lifecycle/exit-flush.ts';
 import { ConsoleMetricTableExporter } from './console-metric-exporter.ts';
-import { HttpDurationProcessor } from './http-duration-processor.ts';
+import { collectNow } from './exit-collection.ts';
+import { HttpDurationProcessor, RecordedDurations } from './http-duration-processor.ts';
 import { LazyMetricExporter } from './lazy-metric-exporter.ts';
 import { createOtlpMetricExporter } from './otlp-metric-exporter.ts';
 import { startRuntimeMetrics } from './runtime.ts';
@@ -20,6 +22,8 @@ export interface MetricsPipeline {
   provider: MeterProvider;
   /** Feeds the HTTP duration histograms from ended spans. */
   spanProcessor: SpanProcessor;
+  /** With the otlp exporter: the last collection for the exit flush (process.exit(), uncaught exception). */
+  exitMetrics: ExitMetrics | undefined;
 }
 
 /**
@@ -41,14 +45,18 @@ const DROP_UPSTREAM_HTTP_DURATIONS: ViewOptions[] = [
 export function createMetricsPipeline(config: Config, resource: Resource): MetricsPipeline {
   const settings = config.metrics;
   const readers: IMetricReader[] = [];
+  let exitMetrics: ExitMetrics | undefined;
+  const durations = new RecordedDurations();
   for (const name of settings.exporters) {
     if (name === 'prometheus') {
       const reader = createPrometheusReader(config);
       if (reader !== undefined) readers.push(reader);
       continue;
     }
-    const exporter: PushMetricExporter = name === 'console' ? new ConsoleMetricTableExporter() : createLazyOtlpExporter(config);
-    readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: settings.intervalMs, exportTimeoutMillis: settings.timeoutMs }));
+    const exporter: PushMetricExporter = name === 'console' ? new ConsoleMetricTableExporter() : createLazyOtlpExporter(config, durations);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: settings.intervalMs, exportTimeoutMillis: settings.timeoutMs });
+    if (name === 'otlp') exitMetrics = { collect: () => (durations.unsent ? collectNow(reader) : undefined), otlp: settings.otlp };
+    readers.push(reader);
   }
   const provider = new MeterProvider({ resource, readers, views: DROP_UPSTREAM_HTTP_DURATIONS });
   metrics.setGlobalMeterProvider(provider);
@@ -57,10 +65,10 @@ export function createMetricsPipeline(config: Config, resource: Resource): Metri
   } catch (error) {
     printLine(`Node runtime metrics are off: ${(error as Error).message}`);
   }
-  return { provider, spanProcessor: new HttpDurationProcessor(provider.getMeter('@acme/otel-register')) };
+  return { provider, spanProcessor: new HttpDurationProcessor(provider.getMeter('@acme/otel-register'), durations), exitMetrics };
 }
 
-function createLazyOtlpExporter(config: Config): LazyMetricExporter {
+function createLazyOtlpExporter(config: Config, durations: RecordedDurations): LazyMetricExporter {
   const { otlp, temporality, histogramAggregation } = config.metrics;
   const health = new ExportHealth(`${new URL(otlp.url).host} (OTLP ${otlp.protocol})`, undefined, Date.now, METRIC_POINTS);
   installQuietErrorHandler(health);
@@ -71,6 +79,7 @@ function createLazyOtlpExporter(config: Config): LazyMetricExporter {
     { temporality: (instrument) => temporalityFor(temporality, instrument), aggregation: (instrument) => aggregationFor(histogramAggregation, instrument) },
     // Inside the reader's own OTEL_METRIC_EXPORT_TIMEOUT, so the timeout is ours to count and report, not its to log.
     Math.max(1, Math.min(otlp.timeoutMs + ANSWER_MARGIN_MS, Math.floor(config.metrics.timeoutMs * 0.9))),
+    durations,
   );
 }
 

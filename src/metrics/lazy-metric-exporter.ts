@@ -2,6 +2,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { AggregationOption, AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExportHealth } from '../export/export-health.ts';
 import { printLine } from '../logging.ts';
+import type { RecordedDurations } from './http-duration-processor.ts';
 
 export interface MetricSelectors {
   temporality(instrument: InstrumentType): AggregationTemporality;
@@ -24,7 +25,10 @@ export class LazyMetricExporter implements PushMetricExporter {
   private readonly selectors: MetricSelectors;
   private readonly answerWithinMs: number;
 
-  constructor(label: string, build: () => PushMetricExporter, health: ExportHealth, selectors: MetricSelectors, answerWithinMs: number) {
+  private readonly durations: RecordedDurations;
+
+  constructor(label: string, build: () => PushMetricExporter, health: ExportHealth, selectors: MetricSelectors, answerWithinMs: number, durations: RecordedDurations) {
+    this.durations = durations;
     this.label = label;
     this.build = build;
     this.health = health;
@@ -39,6 +43,7 @@ export class LazyMetricExporter implements PushMetricExporter {
       return;
     }
     const ticket = this.health.exportStarted();
+    this.durations.sent = this.durations.recorded;
     const exporter = this.get();
     if (exporter === undefined) {
       const error = new Error(`${this.label} exporter unavailable`);

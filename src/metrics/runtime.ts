@@ -1,3 +1,4 @@
+import Module from 'node:module';
 import path from 'node:path';
 import type { Meter } from '@opentelemetry/api';
 
@@ -30,10 +31,12 @@ const MONITORING_PRECISION_MS = 10;
  * (test/unit/metrics/runtime.test.ts checks they are all there).
  */
 export function startRuntimeMetrics(meter: Meter): number {
-  const directory = path.join(path.dirname(require.resolve('@opentelemetry/instrumentation-runtime-node')), 'metrics');
+  // `require` is there when built (CommonJS); the unit tests run this file as an ES module.
+  const load = typeof require === 'function' ? require : Module.createRequire(path.join(process.cwd(), 'noop.js'));
+  const directory = path.join(path.dirname(load.resolve('@opentelemetry/instrumentation-runtime-node')), 'metrics');
   let started = 0;
   for (const [exportName, file] of Object.entries(COLLECTORS)) {
-    const Class = (require(path.join(directory, file)) as Record<string, new (config: Record<string, unknown>) => Collector>)[exportName];
+    const Class = (load(path.join(directory, file)) as Record<string, new (config: Record<string, unknown>) => Collector>)[exportName];
     if (Class === undefined) throw new Error(`${file} has no ${exportName}`);
     const collector = new Class({ enabled: true, monitoringPrecision: MONITORING_PRECISION_MS });
     collector.enable();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { get } from '../support/http-client.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetricPoint } from '../support/otlp-receiver.ts';
-import { startApp } from '../support/processes.ts';
+import { runScript, startApp } from '../support/processes.ts';
 
 const SEMCONV_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 const RUNTIME_METRICS = ['nodejs.eventloop.delay.p99', 'nodejs.eventloop.utilization', 'v8js.memory.heap.used'];
@@ -128,6 +128,23 @@ describe('OTEL_METRICS_EXPORTER', () => {
     assert.ok(Date.now() - started < 5_000);
     assert.equal(latestCount(ofService('metrics-sigterm', 'http.server.request.duration'), (a) => a['http.route'] === '/users/:id'), 3, app.stderr());
   });
+
+  for (const [how, args, expected] of [
+    ['process.exit(3)', ['exit', '3'], { code: 3, signal: null }],
+    ['an uncaught exception', ['throw'], { code: 1, signal: null }],
+  ] as const) {
+    it(`${how}: the last collection (node:http server and client durations) is exported in the exit flush, exit status unchanged`, async () => {
+      const service = `metrics-exit-${args[0]}`;
+      const result = await runScript('exit-after-request.cjs', { args: [...args], env: { OTEL_SERVICE_NAME: service, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint } });
+      assert.deepEqual({ code: result.code, signal: result.signal }, expected, result.stderr);
+      assert.doesNotMatch(result.stderr, /could not be exported/);
+      const server = ofService(service, 'http.server.request.duration');
+      const client = ofService(service, 'http.client.request.duration');
+      assert.equal(latestCount(server, (a) => a['http.response.status_code'] === 200), 1, `server points: ${server.map((p) => `${JSON.stringify(p.attributes)} count=${p.count}`).join('; ') || 'none'}; stderr: ${result.stderr}`);
+      assert.equal(latestCount(client, (a) => a['server.address'] === '127.0.0.1'), 1);
+      assert.ok(receiver.spans.some((span) => span.resource['service.name'] === service && span.kind === 'SERVER'), 'the spans left too');
+    });
+  }
 
   it('a collector that refuses metrics: one line when it starts failing, one with the count of lost points when it works again', async () => {
     receiver.setBehaviour({ grpcStatus: 14, grpcMessage: 'collector restarting' });
