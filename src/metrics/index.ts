@@ -88,9 +88,12 @@ function createPrometheusReader(config: Config): IMetricReader | undefined {
   const { host, port } = config.metrics.prometheus;
   try {
     const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
-    return new PrometheusExporter({ host, port }, (error) => {
-      if (error !== undefined) printLine(`the Prometheus endpoint could not listen on ${host}:${port} (${(error as NodeJS.ErrnoException).code ?? error.message}); metrics are not served`);
+    // Started here rather than by the constructor, which would also log the error through diag: one line, ours.
+    const exporter = new PrometheusExporter({ host, port, preventServerStart: true });
+    exporter.startServer().catch((error: NodeJS.ErrnoException) => {
+      printLine(`the Prometheus endpoint could not listen on ${host}:${port} (${error.code ?? error.message}); metrics are not served`);
     });
+    return exporter;
   } catch (error) {
     printLine(`the Prometheus exporter could not be created (${(error as Error).message}); metrics are not served`);
     return undefined;
