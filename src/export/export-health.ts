@@ -10,6 +10,13 @@ export interface ExportedItems {
 }
 
 export const SPANS: ExportedItems = { signal: 'spans', items: 'spans' };
+
+/**
+ * Spans and metrics usually go to the same collector: when it fails, that is
+ * one problem and one line, from the signal that noticed first. Each signal
+ * still reports its own recovery line with its own count.
+ */
+const failingByTarget = new Map<string, Set<ExportHealth>>();
 export const METRIC_POINTS: ExportedItems = { signal: 'metrics', items: 'metric points' };
 
 /**
@@ -71,6 +78,11 @@ export class ExportHealth {
       return;
     }
     this.failing = true;
+    const failingHere = failingByTarget.get(this.target) ?? new Set<ExportHealth>();
+    failingByTarget.set(this.target, failingHere);
+    const alreadySaid = [...failingHere].some((other) => other.what.signal !== this.what.signal);
+    failingHere.add(this);
+    if (alreadySaid) return;
     printLine(`exporting ${this.what.signal} to ${this.target} failed (${describeExportError(error)}); ${this.what.items} are dropped until it works again`);
   }
 
@@ -84,6 +96,7 @@ export class ExportHealth {
     for (const ticket of this.inFlight) if (ticket < this.recoveredBy) return;
     this.failing = false;
     this.recoveredBy = undefined;
+    failingByTarget.get(this.target)?.delete(this);
     printLine(`exporting ${this.what.signal} to ${this.target} works again; ${this.droppedWhileFailing} ${this.what.items} were dropped while it failed`);
     this.droppedWhileFailing = 0;
   }
