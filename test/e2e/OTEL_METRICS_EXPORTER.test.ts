@@ -58,7 +58,7 @@ describe('OTEL_METRICS_EXPORTER', () => {
       { 'http.request.method': 'GET', 'url.scheme': 'http', 'http.response.status_code': 200, 'http.route': '/users/:id', 'network.protocol.version': '1.1' },
     );
     assert.equal(latestCount(server, (a) => a['http.response.status_code'] === 404), 1, 'the 404 is counted too, under its own attributes');
-    const metricRequests = receiver.requests.filter((request) => request.signal === 'metrics');
+    const metricRequests = receiver.metricRequests;
     assert.ok(metricRequests.length > 0 && metricRequests.every((request) => request.protocol === 'grpc' && request.compressed && request.encoding === 'gzip'));
     assert.equal(ofService('metrics-default', 'http.server.request.duration').filter((p) => p.scope.name === '@opentelemetry/instrumentation-http').length, 0, 'upstream does not measure them a second time');
   });
@@ -114,7 +114,7 @@ describe('OTEL_METRICS_EXPORTER', () => {
       assert.ok(points.every((p) => p.temporality === 'DELTA'));
       assert.ok(points.filter((p) => p.attributes['http.route'] === '/users/:id').length >= 2, 'counted in more than one interval');
       assert.equal(total(), 9, 'no request counted twice or lost');
-      assert.ok(receiver.requests.some((r) => r.signal === 'metrics' && r.protocol === protocol && r.encoding === 'gzip'));
+      assert.ok(receiver.metricRequests.some((r) => r.protocol === protocol && r.encoding === 'gzip'));
       // Up-down counters stay cumulative under delta (OTLP exporter spec); gauges have none.
       assert.ok(ofService(`metrics-delta-${protocol}`, 'nodejs.eventloop.utilization').every((p) => p.temporality === undefined));
     });
@@ -177,7 +177,7 @@ describe('OTEL_METRICS_EXPORTER', () => {
     } finally {
       await app.stop();
     }
-    assert.equal(receiver.requests.filter((r) => r.signal === 'metrics').length, 0);
+    assert.equal(receiver.metricRequests.length, 0);
   });
 
   it('console: a compact table per collection, no raw object dumps', async () => {

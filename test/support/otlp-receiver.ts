@@ -160,7 +160,10 @@ export interface OtlpReceiver {
   spans: ReceivedSpan[];
   /** Every metric data point received, in arrival order (one per point per export). */
   metrics: ReceivedMetricPoint[];
+  /** Trace export requests (what most tests count). */
   requests: ReceivedRequest[];
+  /** Metrics export requests, apart so trace tests' request counts stay theirs. */
+  metricRequests: ReceivedRequest[];
   waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
   waitForMetrics(predicate: (points: ReceivedMetricPoint[]) => boolean, timeoutMs?: number): Promise<ReceivedMetricPoint[]>;
   setBehaviour(behaviour: ReceiverBehaviour): void;
@@ -443,6 +446,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
   const spans: ReceivedSpan[] = [];
   const metrics: ReceivedMetricPoint[] = [];
   const requests: ReceivedRequest[] = [];
+  const metricRequests: ReceivedRequest[] = [];
   const counts: OtlpReceiver['counts'] = new Map();
   let behaviour: ReceiverBehaviour = {};
   const waiters = new Set<() => void>();
@@ -476,7 +480,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const received = isMetrics ? [] : decodeProtobuf(message);
       const receivedPoints = isMetrics ? decodeMetricsProtobuf(message) : [];
       const plainHeaders = Object.fromEntries(Object.entries(headers).filter(([key]) => !key.startsWith(':'))) as ReceivedRequest['headers'];
-      requests.push({ signal: isMetrics ? 'metrics' : 'traces', protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: isMetrics ? receivedPoints.length : received.length });
+      (isMetrics ? metricRequests : requests).push({ signal: isMetrics ? 'metrics' : 'traces', protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: isMetrics ? receivedPoints.length : received.length });
       await delay();
       if (stream.destroyed) return;
       const status = behaviour.grpcStatus ?? 0;
@@ -522,7 +526,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const parsed = isJson ? (JSON.parse(body.toString('utf8')) as Json) : undefined;
       const received = isMetrics ? [] : parsed !== undefined ? flatten(parsed) : decodeProtobuf(body);
       const receivedPoints = !isMetrics ? [] : parsed !== undefined ? flattenMetrics(parsed) : decodeMetricsProtobuf(body);
-      requests.push({
+      (isMetrics ? metricRequests : requests).push({
         signal: isMetrics ? 'metrics' : 'traces',
         protocol: isJson ? 'http/json' : 'http/protobuf',
         compressed: encoding !== 'identity',
@@ -561,6 +565,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
     spans,
     metrics,
     requests,
+    metricRequests,
     waitForSpans(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -601,6 +606,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       spans.length = 0;
       metrics.length = 0;
       requests.length = 0;
+      metricRequests.length = 0;
       counts.clear();
       behaviour = {};
     },
