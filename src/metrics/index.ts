@@ -61,7 +61,7 @@ export function createMetricsPipeline(config: Config, resource: Resource): Metri
   const provider = new MeterProvider({ resource, readers, views: DROP_UPSTREAM_HTTP_DURATIONS });
   metrics.setGlobalMeterProvider(provider);
   try {
-    startRuntimeMetrics(provider.getMeter('@opentelemetry/instrumentation-runtime-node'));
+    startRuntimeMetrics(provider);
   } catch (error) {
     printLine(`Node runtime metrics are off: ${(error as Error).message}`);
   }

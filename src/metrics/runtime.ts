@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
-import type { Meter } from '@opentelemetry/api';
+import type { Meter, MeterProvider } from '@opentelemetry/api';
 
 /** The collectors of @opentelemetry/instrumentation-runtime-node, by the file each lives in. */
 const COLLECTORS: Readonly<Record<string, string>> = {
@@ -30,13 +31,22 @@ const MONITORING_PRECISION_MS = 10;
  * files are taken from the installed package, whose version is pinned
  * (test/unit/metrics/runtime.test.ts checks they are all there).
  */
-export function startRuntimeMetrics(meter: Meter): number {
+export function startRuntimeMetrics(provider: MeterProvider): number {
   // `require` is there when built (CommonJS); the unit tests run this file as an ES module.
   const load = typeof require === 'function' ? require : Module.createRequire(path.join(process.cwd(), 'noop.js'));
-  const directory = path.join(path.dirname(load.resolve('@opentelemetry/instrumentation-runtime-node')), 'metrics');
+  const entry = load.resolve('@opentelemetry/instrumentation-runtime-node');
+  const directory = path.join(path.dirname(entry), 'metrics');
+  const meter = provider.getMeter('@opentelemetry/instrumentation-runtime-node');
+  const files = Object.entries(COLLECTORS).map(([exportName, file]) => [exportName, path.join(directory, file)] as const);
+  if (!files.every(([, file]) => existsSync(file))) {
+    // Repackaged as one file (the Kubernetes image bundles each package): its public class does the same.
+    const { RuntimeNodeInstrumentation } = load(entry) as typeof import('@opentelemetry/instrumentation-runtime-node');
+    new RuntimeNodeInstrumentation().setMeterProvider(provider);
+    return files.length;
+  }
   let started = 0;
-  for (const [exportName, file] of Object.entries(COLLECTORS)) {
-    const Class = (load(path.join(directory, file)) as Record<string, new (config: Record<string, unknown>) => Collector>)[exportName];
+  for (const [exportName, file] of files) {
+    const Class = (load(file) as Record<string, new (config: Record<string, unknown>) => Collector>)[exportName];
     if (Class === undefined) throw new Error(`${file} has no ${exportName}`);
     const collector = new Class({ enabled: true, monitoringPrecision: MONITORING_PRECISION_MS });
     collector.enable();

@@ -39,7 +39,7 @@ describe('metrics', () => {
 
   it("startRuntimeMetrics finds every collector of instrumentation-runtime-node and they report", async () => {
     const { provider, reader } = providerWithReader();
-    assert.equal(startRuntimeMetrics(provider.getMeter('runtime')), 6);
+    assert.equal(startRuntimeMetrics(provider), 6);
     // The event-loop delay histogram needs a few samples (10 ms apart) before it reports.
     for (let i = 0; i < 30; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     const { resourceMetrics } = await reader.collect();
