@@ -63,6 +63,24 @@ describe('OTEL_METRICS_EXPORTER', () => {
     assert.equal(ofService('metrics-default', 'http.server.request.duration').filter((p) => p.scope.name === '@opentelemetry/instrumentation-http').length, 0, 'upstream does not measure them a second time');
   });
 
+  for (const [framework, fixture, path, route] of [
+    ['Fastify', 'use-fastify.cjs', '/items/', '/items/:id'],
+    ['Koa with @koa/router (ES module)', 'use-koa.mjs', '/orders/', '/orders/:id'],
+  ] as const) {
+    it(`${framework}: http.server.request.duration carries the route the framework matched, one count per request`, async () => {
+      const service = `metrics-${fixture}`;
+      const app = await startApp(fixture, { env: { OTEL_SERVICE_NAME: service, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '300' } });
+      try {
+        for (let i = 0; i < 4; i++) assert.equal((await get(`${app.url}${path}${i}`)).status, 200);
+        await receiver.waitForMetrics((points) => latestCount(ofService(service, 'http.server.request.duration', points), (a) => a['http.route'] === route) === 4);
+      } finally {
+        await app.stop();
+      }
+      const routes = new Set(ofService(service, 'http.server.request.duration').map((p) => p.attributes['http.route']));
+      assert.deepEqual([...routes], [route], 'every request under its route, none without');
+    });
+  }
+
   it('http.client.request.duration for outgoing fetch calls, with server.address and server.port', async () => {
     const app = await startApp('use-express.cjs', {
       env: { OTEL_SERVICE_NAME: 'metrics-client', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '300' },
