@@ -8,6 +8,7 @@ import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
 import { createSpanPipeline } from './export/index.ts';
 import { createMetricsPipeline } from './metrics/index.ts';
+import { RecordHttpSpansSampler } from './metrics/record-http-sampler.ts';
 import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
@@ -43,7 +44,7 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     // Carries the W3C random-trace-id flag, which the SDK's own provider drops.
     const provider = new RandomTraceIdFlagTracerProvider({
       resource,
-      sampler: createSampler(config.sampler, config.samplerRatio),
+      sampler: metricsPipeline === undefined ? createSampler(config.sampler, config.samplerRatio) : new RecordHttpSpansSampler(createSampler(config.sampler, config.samplerRatio)),
       spanLimits: { ...config.spanLimits },
       // The sanitizer first: it must rewrite statements before any processor sees the span.
       spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...(metricsPipeline === undefined ? [] : [metricsPipeline.spanProcessor]), ...pipeline.processors],

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes } from '@opentelemetry/api';
 import { writeSync } from 'node:fs';
 import { hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -56,6 +56,8 @@ export class ConsoleTreeProcessor implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
+    // Recorded but not sampled (kept for the HTTP duration metrics): not for export.
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     const traceId = span.spanContext().traceId;
     const spans = this.openTraces.get(traceId) ?? [];
     spans.push(span);

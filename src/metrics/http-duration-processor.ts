@@ -17,8 +17,8 @@ const CLIENT_ATTRIBUTES = ['http.request.method', 'server.address', 'server.port
  * metric gets the http.route a framework instrumentation set on the span,
  * whichever framework it was.
  *
- * Only spans that record reach a span processor: with a sampler that drops
- * some, they are missing here too (see README).
+ * Only recording spans reach a span processor: RecordHttpSpansSampler keeps
+ * the HTTP ones recording when the configured sampler drops them.
  */
 /**
  * Request durations recorded, and how many of them an export has taken: the

@@ -81,6 +81,26 @@ describe('OTEL_METRICS_EXPORTER', () => {
     });
   }
 
+  it('every request counts whatever the sampler drops: OTEL_TRACES_SAMPLER=traceidratio 0.3 exports fewer SERVER spans, the metrics count all requests', async () => {
+    const service = 'metrics-sampled';
+    const app = await startApp('use-express.cjs', {
+      env: { OTEL_SERVICE_NAME: service, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '300', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.3' },
+    });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await get(`${app.url}/chain`)).status, 200);
+      for (let i = 0; i < 20; i++) assert.equal((await get(`${app.url}/users/${i}`)).status, 200);
+      await receiver.waitForMetrics((points) => latestCount(ofService(service, 'http.server.request.duration', points), (a) => a['http.route'] === '/users/:id') === 23);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await app.stop();
+    }
+    const exported = receiver.spans.filter((span) => span.resource['service.name'] === service && span.kind === 'SERVER');
+    assert.ok(exported.length < 26, `${exported.length} SERVER spans exported: only the sampled ones`);
+    assert.ok(receiver.spans.filter((span) => span.resource['service.name'] === service).every((span) => (span.flags & 1) === 1), 'no unsampled span exported');
+    assert.equal(latestCount(ofService(service, 'http.client.request.duration'), () => true), 3, 'client calls counted too');
+    assert.equal(latestCount(ofService(service, 'http.server.request.duration'), (a) => a['http.route'] === '/chain'), 3);
+  });
+
   it('http.client.request.duration for outgoing fetch calls, with server.address and server.port', async () => {
     const app = await startApp('use-express.cjs', {
       env: { OTEL_SERVICE_NAME: 'metrics-client', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '300' },
