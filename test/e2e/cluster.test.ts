@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { get } from '../support/http-client.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { startApp } from '../support/processes.ts';
+
+let receiver: OtlpReceiver | undefined;
+before(async () => {
+  receiver = await startOtlpReceiver();
+});
+after(async () => {
+  await receiver?.close();
+});
+
+const REQUESTS = 20;
+
+/** Gone, or a zombie: orphaned workers are reparented to a PID 1 that may never reap them. */
+function isRunning(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts use-cluster.cjs (primary + 2 workers, the loader in NODE_OPTIONS),
+ * sends REQUESTS at once, each continuing a trace of its own, and stops the
+ * primary with SIGTERM as soon as the last answer arrives: the spans are still
+ * in the workers (console view settling, OTLP batch waiting). A primary without
+ * a SIGTERM handler dies by the signal; its workers see their IPC channel close
+ * and Node's cluster code calls process.exit(0) in each: our exit flush.
+ */
+async function serveThenStopPrimary(env: Record<string, string>) {
+  const app = await startApp('use-cluster.cjs', { flag: 'node-options-import', env });
+  const traceIds = Array.from({ length: REQUESTS }, () => randomBytes(16).toString('hex'));
+  const replies = await Promise.all(traceIds.map((traceId) => get(`${app.url}/work`, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` })));
+  const result = await app.stop('SIGTERM');
+  const workerPids = new Set(replies.map((reply) => Number(/^worker (\d+)$/.exec(reply.body)?.[1])));
+  assert.equal(workerPids.size, 2, `both workers served: ${replies.map((reply) => reply.body).join(', ')}`);
+  assert.deepEqual(result, { code: null, signal: 'SIGTERM' }, `the primary dies by SIGTERM as without us; stderr: ${app.stderr()}`);
+  // 'close' came once every process holding the output pipe was gone: the workers too.
+  assert.ok([...workerPids].every((pid) => !isRunning(pid)), 'no worker outlives the primary');
+  return { traceIds, stdout: app.stdout(), stderr: app.stderr() };
+}
+
+describe('a node:cluster app whose primary is stopped: every request of every worker is accounted for', () => {
+  it('console: each request\'s SERVER span is printed by the worker that served it', async () => {
+    const { traceIds, stdout, stderr } = await serveThenStopPrimary({ OTEL_TRACES_EXPORTER: 'console' });
+    assert.equal(stderr, '');
+    const printed = stdout.split('\n').filter((line) => / SERVER "GET" .*url\.path=\/work/.test(line));
+    assert.equal(printed.length, REQUESTS, stdout);
+    for (const traceId of traceIds) assert.ok(printed.some((line) => line.startsWith(`${traceId} `)), `trace ${traceId} printed`);
+  });
+
+  it('OTLP: each request\'s SERVER span reaches the collector', async () => {
+    const service = 'cluster-otlp';
+    const { traceIds, stderr } = await serveThenStopPrimary({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver!.grpcEndpoint,
+      OTEL_SERVICE_NAME: service,
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+    });
+    assert.equal(stderr, '');
+    const exported = receiver!.spans.filter((span) => span.resource['service.name'] === service && span.kind === 'SERVER');
+    assert.equal(exported.length, REQUESTS);
+    assert.deepEqual(new Set(exported.map((span) => span.traceId)), new Set(traceIds));
+  });
+});
