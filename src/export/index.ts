@@ -31,7 +31,7 @@ export function createSpanPipeline(config: Config): SpanPipeline {
     }
     const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health, config.otlp.timeoutMs + ANSWER_MARGIN_MS);
     const otlp = new BatchingSpanProcessor(exporter, config.batch, health);
-    exitFlushers.push(otlpExitFlusher(() => otlp.takeQueued(), config.otlp, config.shutdownTimeoutMs));
+    exitFlushers.push(otlpExitFlusher(() => otlp.takeUnexported(), config.otlp, config.shutdownTimeoutMs));
     return otlp;
   });
   return { processors, exitFlushers };

@@ -25,46 +25,62 @@ function isRunning(pid: number): boolean {
   }
 }
 
+type Stop = { signal: NodeJS.Signals; to: 'the primary' | 'the process group' };
+
 /**
  * Starts use-cluster.cjs (primary + 2 workers, the loader in NODE_OPTIONS),
  * sends REQUESTS at once, each continuing a trace of its own, and stops the
- * primary with SIGTERM as soon as the last answer arrives: the spans are still
- * in the workers (console view settling, OTLP batch waiting). A primary without
- * a SIGTERM handler dies by the signal; its workers see their IPC channel close
- * and Node's cluster code calls process.exit(0) in each: our exit flush.
+ * app as soon as the last answer arrives, while the spans are still in the
+ * workers (console view settling, OTLP batch waiting):
+ * - SIGTERM to the primary (docker stop, Kubernetes, kill <pid>): a primary
+ *   without a handler dies by it; each worker sees its IPC channel close,
+ *   and Node's cluster code calls process.exit(0) in it: our exit flush.
+ * - a signal to the whole process group (Ctrl-C in a terminal, systemd's
+ *   stop): each worker runs our signal flush, and the primary's death ends
+ *   it with process.exit(0) while its exports are still in flight.
  */
-async function serveThenStopPrimary(env: Record<string, string>) {
-  const app = await startApp('use-cluster.cjs', { flag: 'node-options-import', env });
+async function serveThenStop(stop: Stop, env: Record<string, string>) {
+  const app = await startApp('use-cluster.cjs', { flag: 'node-options-import', env, detached: true });
   const traceIds = Array.from({ length: REQUESTS }, () => randomBytes(16).toString('hex'));
   const replies = await Promise.all(traceIds.map((traceId) => get(`${app.url}/work`, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` })));
-  const result = await app.stop('SIGTERM');
+  if (stop.to === 'the primary') app.child.kill(stop.signal);
+  else process.kill(-app.child.pid!, stop.signal);
+  const result = await app.exited;
   const workerPids = new Set(replies.map((reply) => Number(/^worker (\d+)$/.exec(reply.body)?.[1])));
   assert.equal(workerPids.size, 2, `both workers served: ${replies.map((reply) => reply.body).join(', ')}`);
-  assert.deepEqual(result, { code: null, signal: 'SIGTERM' }, `the primary dies by SIGTERM as without us; stderr: ${app.stderr()}`);
+  assert.deepEqual(result, { code: null, signal: stop.signal }, `the primary dies by ${stop.signal} as without us; stderr: ${app.stderr()}`);
   // 'close' came once every process holding the output pipe was gone: the workers too.
   assert.ok([...workerPids].every((pid) => !isRunning(pid)), 'no worker outlives the primary');
   return { traceIds, stdout: app.stdout(), stderr: app.stderr() };
 }
 
-describe('a node:cluster app whose primary is stopped: every request of every worker is accounted for', () => {
-  it('console: each request\'s SERVER span is printed by the worker that served it', async () => {
-    const { traceIds, stdout, stderr } = await serveThenStopPrimary({ OTEL_TRACES_EXPORTER: 'console' });
-    assert.equal(stderr, '');
-    const printed = stdout.split('\n').filter((line) => / SERVER "GET" .*url\.path=\/work/.test(line));
-    assert.equal(printed.length, REQUESTS, stdout);
-    for (const traceId of traceIds) assert.ok(printed.some((line) => line.startsWith(`${traceId} `)), `trace ${traceId} printed`);
-  });
+const STOPS: Stop[] = [
+  { signal: 'SIGTERM', to: 'the primary' },
+  { signal: 'SIGTERM', to: 'the process group' },
+  { signal: 'SIGINT', to: 'the process group' },
+];
 
-  it('OTLP: each request\'s SERVER span reaches the collector', async () => {
-    const service = 'cluster-otlp';
-    const { traceIds, stderr } = await serveThenStopPrimary({
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver!.grpcEndpoint,
-      OTEL_SERVICE_NAME: service,
-      OTEL_BSP_SCHEDULE_DELAY: '60000',
+describe('a node:cluster app that is stopped: every request of every worker is accounted for', () => {
+  for (const stop of STOPS) {
+    it(`${stop.signal} to ${stop.to}, console: each request's SERVER span is printed by the worker that served it`, async () => {
+      const { traceIds, stdout, stderr } = await serveThenStop(stop, { OTEL_TRACES_EXPORTER: 'console' });
+      assert.equal(stderr, '');
+      const printed = stdout.split('\n').filter((line) => / SERVER "GET" .*url\.path=\/work/.test(line));
+      assert.equal(printed.length, REQUESTS, stdout);
+      for (const traceId of traceIds) assert.ok(printed.some((line) => line.startsWith(`${traceId} `)), `trace ${traceId} printed`);
     });
-    assert.equal(stderr, '');
-    const exported = receiver!.spans.filter((span) => span.resource['service.name'] === service && span.kind === 'SERVER');
-    assert.equal(exported.length, REQUESTS);
-    assert.deepEqual(new Set(exported.map((span) => span.traceId)), new Set(traceIds));
-  });
+
+    it(`${stop.signal} to ${stop.to}, OTLP: each request's SERVER span reaches the collector`, async () => {
+      const service = `cluster-${stop.signal}-${stop.to.replaceAll(' ', '-')}`;
+      const { traceIds, stderr } = await serveThenStop(stop, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver!.grpcEndpoint,
+        OTEL_SERVICE_NAME: service,
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      });
+      assert.equal(stderr, '');
+      const exported = receiver!.spans.filter((span) => span.resource['service.name'] === service && span.kind === 'SERVER');
+      assert.deepEqual(new Set(exported.map((span) => span.traceId)), new Set(traceIds));
+      assert.equal(exported.length, REQUESTS, 'each once');
+    });
+  }
 });
