@@ -98,4 +98,16 @@ describe('OTEL_TRACES_EXPORTER=console prints every trace whatever ends the proc
     assert.equal(exported.length, 12, 'every printed span reached the collector too');
     for (const n of [1, 2, 3]) assert.ok(exported.some((span) => span.traceId === traceOfRequest(result.stdout, n)[0]!.slice(0, 32)));
   });
+
+  it('process.exit() with a trace larger than a pipe holds: the tree is printed whole, every line', async () => {
+    const count = 2_000;
+    const result = await runScript('many-spans-then-exit.cjs', { args: [String(count)], env: CONSOLE });
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.split('\n').filter((line) => /^[0-9a-f]{32} [0-9a-f]{16} /.test(line));
+    assert.ok(result.stdout.length > 128 * 1024, `${result.stdout.length} bytes: more than a pipe buffer`);
+    assert.equal(lines.length, count + 1, 'the root and every step');
+    assert.match(lines[0]!, /^\S+ \S+ INTERNAL "batch" /);
+    assert.match(lines.at(-1)!, new RegExp(`^\\S+ \\S+   └ INTERNAL "step ${count - 1}" `), 'the last line is complete');
+    assert.ok(lines.every((line) => line.startsWith(lines[0]!.slice(0, 32))), 'one trace');
+  });
 });
