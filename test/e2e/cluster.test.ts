@@ -49,8 +49,10 @@ async function serveThenStop(stop: Stop, env: Record<string, string>) {
   const workerPids = new Set(replies.map((reply) => Number(/^worker (\d+)$/.exec(reply.body)?.[1])));
   assert.equal(workerPids.size, 2, `both workers served: ${replies.map((reply) => reply.body).join(', ')}`);
   assert.deepEqual(result, { code: null, signal: stop.signal }, `the primary dies by ${stop.signal} as without us; stderr: ${app.stderr()}`);
-  // 'close' came once every process holding the output pipe was gone: the workers too.
-  assert.ok([...workerPids].every((pid) => !isRunning(pid)), 'no worker outlives the primary');
+  // 'close' came once every process holding the output pipe had closed it: the workers are exiting (a moment more to be gone).
+  const deadline = Date.now() + 2_000;
+  while ([...workerPids].some(isRunning) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(![...workerPids].some(isRunning), 'no worker outlives the primary');
   return { traceIds, stdout: app.stdout(), stderr: app.stderr() };
 }
 
