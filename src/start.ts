@@ -49,7 +49,7 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
     installShutdownHandlers(provider, counter, config.shutdownTimeoutMs);
-    if (config.exporters.includes('otlp')) installExitFlush(pipeline.takeUnexported, config.otlp, config.shutdownTimeoutMs);
+    installExitFlush(pipeline.exitFlushers);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
