@@ -9,6 +9,7 @@ import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
 import { createSpanPipeline } from './export/index.ts';
 import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
+import { repairBuiltinFormat } from './instrumentations/builtin-format-repair.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
@@ -81,6 +82,7 @@ function installEsmHooks(loader: LazyInstrumentationLoader, extraFiles: readonly
     const syncHooks = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;
     if (syncHooks.supportsSyncHooks()) {
       syncHooks.register({ include });
+      repairBuiltinFormat();
       loader.hookResolve();
       return;
     }
