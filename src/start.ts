@@ -9,9 +9,9 @@ import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
 import { createSpanPipeline } from './export/index.ts';
 import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
-import { repairBuiltinFormat } from './instrumentations/builtin-format-repair.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
+import { registerWithParentlessRequireGuard } from './instrumentations/parentless-require-guard.ts';
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
@@ -81,8 +81,7 @@ function installEsmHooks(loader: LazyInstrumentationLoader, extraFiles: readonly
   try {
     const syncHooks = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;
     if (syncHooks.supportsSyncHooks()) {
-      syncHooks.register({ include });
-      repairBuiltinFormat();
+      registerWithParentlessRequireGuard(() => syncHooks.register({ include }));
       loader.hookResolve();
       return;
     }
