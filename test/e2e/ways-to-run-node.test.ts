@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { oldestSupportedNode } from '../support/oldest-node.ts';
 import { startOtlpReceiver, spanTree, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { APP_DIR, baseEnv, loaderArgs, type LoaderFlag } from '../support/processes.ts';
 
@@ -59,12 +60,19 @@ const WAYS: Way[] = [
 
 const FLAGS: LoaderFlag[] = ['require', 'import', 'node-options-require', 'node-options-import'];
 
-function runNode(args: string[], flag: LoaderFlag, options: { env?: Record<string, string>; stdin?: string; stopWhen?: RegExp } = {}): Promise<Outcome> {
+interface RunOptions {
+  env?: Record<string, string>;
+  stdin?: string;
+  stopWhen?: RegExp;
+  nodeBinary?: string;
+}
+
+function runNode(args: string[], flag: LoaderFlag, options: RunOptions = {}): Promise<Outcome> {
   const { args: flagArgs, nodeOptions } = loaderArgs(flag);
   // Nothing to export to by default: these compare behaviour, the tracing tests below set an endpoint.
   const env = baseEnv({ OTEL_TRACES_EXPORTER: 'none', ...options.env });
   if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
-  const child = spawn(process.execPath, [...flagArgs, ...args], { cwd: APP_DIR, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(options.nodeBinary ?? process.execPath, [...flagArgs, ...args], { cwd: APP_DIR, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -80,15 +88,16 @@ function runNode(args: string[], flag: LoaderFlag, options: { env?: Record<strin
   });
 }
 
-describe('every way of running Node code works under the loader exactly as bare', () => {
-  for (const way of WAYS) {
+/** Each way, bare and with each flag: same stdout (timings aside), exit code or signal, and stderr. */
+function describeWays(ways: readonly Way[], nodeName: string, flags: readonly LoaderFlag[], nodeBinary: () => string | undefined): void {
+  for (const way of ways) {
     let bare: Promise<Outcome> | undefined;
-    const runBare = () => (bare ??= runNode(way.args, 'none', way));
-    for (const flag of FLAGS) {
-      it(`${way.name}, loader via ${flag}: same stdout and exit as bare`, async () => {
+    const runBare = () => (bare ??= runNode(way.args, 'none', { ...way, nodeBinary: nodeBinary() }));
+    for (const flag of flags) {
+      it(`${way.name}, loader via ${flag}${nodeName}: same stdout and exit as bare`, async () => {
         const expected = await runBare();
         assert.ok(expected.stdout.length > 0, `bare printed nothing:\n${expected.stderr}`);
-        const actual = await runNode(way.args, flag, way);
+        const actual = await runNode(way.args, flag, { ...way, nodeBinary: nodeBinary() });
         const normalize = way.normalize ?? ((stdout: string) => stdout);
         assert.equal(normalize(actual.stdout), normalize(expected.stdout), `stderr with the loader:\n${actual.stderr}`);
         assert.deepEqual({ code: actual.code, signal: actual.signal }, { code: expected.code, signal: expected.signal }, actual.stderr);
@@ -96,6 +105,17 @@ describe('every way of running Node code works under the loader exactly as bare'
       });
     }
   }
+}
+
+describe('every way of running Node code works under the loader exactly as bare', () => {
+  describeWays(WAYS, '', FLAGS, () => undefined);
+});
+
+describe('on Node 22.15, the oldest supported (the module.register fallback), too', () => {
+  // The ways that run source text, with the flag the Kubernetes Operator injects: there
+  // every enabled instrumentation loads up front (~1.5 s of CPU a process), so not all of them.
+  const sourceTextWays = WAYS.filter((way) => way.args.length === 0 || way.args.some((arg) => ['-e', '-p', '--eval', '-i'].includes(arg)) || way.name.includes('eval: true'));
+  describeWays(sourceTextWays, ' on Node 22.15', ['node-options-require'], oldestSupportedNode);
 });
 
 describe('code run these ways is traced', () => {
