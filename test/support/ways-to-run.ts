@@ -69,7 +69,11 @@ export function runNode(args: string[], flag: LoaderFlag, options: RunOptions = 
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdin.end(options.stdin ?? '');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  // Generous: Node 22.15 runs on a busy 2-core machine take up to ~10 s.
+  const timer = setTimeout(() => {
+    stderr += '\n[test: killed, still running after 60 s]';
+    child.kill('SIGKILL');
+  }, 60_000);
   return once(child, 'close').then(([code, signal]) => {
     clearTimeout(timer);
     return { code: code as number | null, signal: signal as NodeJS.Signals | null, stdout, stderr };
