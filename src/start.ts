@@ -10,6 +10,7 @@ import { createSpanPipeline } from './export/index.ts';
 import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
+import { registerWithParentlessRequireGuard } from './instrumentations/parentless-require-guard.ts';
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
@@ -81,7 +82,7 @@ function installEsmHooks(loader: LazyInstrumentationLoader, extraFiles: readonly
   try {
     const syncHooks = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;
     if (syncHooks.supportsSyncHooks()) {
-      syncHooks.register({ include });
+      registerWithParentlessRequireGuard(() => syncHooks.register({ include }));
       loader.hookResolve();
       return;
     }
