@@ -100,8 +100,9 @@ export class FastifyDiagnosticsInstrumentation {
   }
 
   private onEnd(store: HandlerStore): void {
-    // An async handler's span ends when its promise settles (asyncStart).
-    if (store.async === true) return;
+    // An async handler's span ends when its promise settles (asyncStart),
+    // which Fastify does not publish for a hijacked reply.
+    if (store.async === true && !isHijacked(store.reply)) return;
     this.endSpan(store);
   }
 
@@ -146,11 +147,18 @@ function contextStorage(): AsyncLocalStorage<Context> | undefined {
 }
 
 const DIAGNOSTICS_STORE = 'fastify.diagnosticsStore';
+const HIJACKED = 'fastify.reply.hijacked';
 const HAS_STATUS_CODE = 'fastify.reply.hasStatusCode';
 
 /** Fastify's own symbols, found by their descriptions on the reply (Fastify does not export them). */
 function replySymbol(reply: object, description: string): symbol | undefined {
   return Object.getOwnPropertySymbols(reply).find((symbol) => symbol.description === description);
+}
+
+function isHijacked(reply: HandlerStore['reply']): boolean {
+  if (typeof reply !== 'object' || reply === null) return false;
+  const hijacked = replySymbol(reply, HIJACKED);
+  return hijacked !== undefined && reply[hijacked] === true;
 }
 
 /**

@@ -10,7 +10,7 @@ import { FastifyDiagnosticsInstrumentation } from '../../../src/instrumentations
 
 const requireFromRepo = createRequire(path.resolve(import.meta.dirname, '..', '..', '..', 'package.json'));
 type Fastify = (options?: object) => {
-  get(url: string, handler: (...args: unknown[]) => unknown): void;
+  get(url: string, handler: (request: never, reply: never) => unknown): void;
   setErrorHandler(handler: (error: unknown, request: unknown, reply: { statusCode: number; send(body: unknown): void }) => void): void;
   inject(url: string): Promise<{ statusCode: number; body: string }>;
 };
@@ -50,6 +50,16 @@ describe('the Fastify instrumentation (fastify.request.handler tracing channel)'
     assert.equal(span?.name, 'handler - /items/:id');
     assert.equal(span?.attributes['http.route'], '/items/:id');
     assert.equal(activeInHandler, span?.spanContext().spanId);
+  });
+
+  it('the span of an async handler that hijacks the reply ends too (Fastify publishes no asyncStart for it)', async () => {
+    const app = fastify();
+    app.get('/hijack', async (_request: unknown, reply: { hijack(): void; raw: { end(body: string): void } }) => {
+      reply.hijack();
+      reply.raw.end('raw');
+    });
+    assert.equal((await app.inject('/hijack')).body, 'raw');
+    assert.deepEqual(exporter.getFinishedSpans().map((span) => span.name), ['handler - /hijack']);
   });
 
   it("a thrown value whose message getter throws is recorded without crashing the app, and the app's error handler gets it", async () => {
