@@ -2,10 +2,14 @@ import { EventEmitter } from 'node:events';
 import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
-/** The context an emitter was bound to; its presence means "already bound". */
-const BOUND_CONTEXT = Symbol('@acme/otel-register.boundContext');
+/**
+ * The context each emitter was bound to; presence means "already bound". Kept
+ * here, not on the emitter: the context holds spans, and an app that walks or
+ * deep-compares its request objects must not reach them.
+ */
+const boundContexts = new WeakMap<EventEmitter, Context>();
 
-type BoundEmitter = EventEmitter & { [BOUND_CONTEXT]?: Context };
+type BoundEmitter = EventEmitter;
 type Emit = EventEmitter['emit'];
 
 /**
@@ -31,8 +35,8 @@ export class EmitterBindingContextManager extends AsyncLocalStorageContextManage
 
   private bindEmitter(context: Context, emitter: BoundEmitter): BoundEmitter {
     // As upstream: the first binding wins.
-    if (emitter[BOUND_CONTEXT] !== undefined) return emitter;
-    emitter[BOUND_CONTEXT] = context;
+    if (boundContexts.has(emitter)) return emitter;
+    boundContexts.set(emitter, context);
     const emit = emitter.emit;
     const manager = this;
     emitter.emit = function emitInBoundContext(this: EventEmitter, ...args: Parameters<Emit>): boolean {

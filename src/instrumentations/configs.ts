@@ -36,9 +36,6 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
       case 'aws-lambda':
         // Our reading of _HANDLER (upstream reads LAMBDA_TASK_ROOT itself; the runtime sets both).
         return config.awsLambda === undefined ? {} : { lambdaHandler: config.awsLambda.handler };
-      case 'fastify':
-        // Fastify 5 announces every new instance on a diagnostics channel; the plugin attaches itself there.
-        return { registerOnInitialization: true };
       default:
         return {};
     }

@@ -1,5 +1,6 @@
 import Module from 'node:module';
 import { printLine } from '../logging.ts';
+import { OWN_INSTRUMENTATIONS } from './own.ts';
 import type { InstrumentationEntry } from './table.ts';
 
 interface ModuleDefinition {
@@ -59,7 +60,7 @@ export class LazyInstrumentationLoader {
 
   /** Module names the ESM loader must be ready to wrap (import-in-the-middle's include list). */
   targetModules(): string[] {
-    return [...this.pendingByModule.keys()];
+    return [...this.pendingByModule].filter(([, entry]) => entry.own !== true).map(([name]) => name);
   }
 
   /** Files inside target packages that must be wrapped too, as URL patterns. */
@@ -98,8 +99,10 @@ export class LazyInstrumentationLoader {
     // some of which (http) may be targets of this very entry.
     for (const moduleName of entry.modules) this.pendingByModule.delete(moduleName);
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const exported = require(entry.packageName) as Record<string, InstrumentationClass>;
+      const exported = entry.own === true
+        ? (OWN_INSTRUMENTATIONS as unknown as Record<string, InstrumentationClass>)
+        : // eslint-disable-next-line @typescript-eslint/no-require-imports
+          (require(entry.packageName) as Record<string, InstrumentationClass>);
       const InstrumentationClass = exported[entry.exportName];
       if (typeof InstrumentationClass !== 'function') throw new Error(`${entry.packageName} has no export ${entry.exportName}`);
       const Widened = entry.supportedVersions === undefined ? InstrumentationClass : withSupportedVersions(InstrumentationClass, entry.supportedVersions);

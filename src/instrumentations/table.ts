@@ -31,6 +31,12 @@ export interface InstrumentationEntry {
    * nothing without them either).
    */
   readonly lambdaHandler?: boolean;
+  /**
+   * Ours, in src/instrumentations/own.ts (packageName is then this package):
+   * it listens on the library's diagnostics channels and patches no module, so
+   * the ESM hook need not wrap the library.
+   */
+  readonly own?: boolean;
 }
 
 function entry(name: string, exportName: string, modules: readonly string[], extra: Partial<InstrumentationEntry> = {}): InstrumentationEntry {
@@ -48,7 +54,8 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
   entry('http', 'HttpInstrumentation', ['http', 'https']),
   entry('undici', 'UndiciInstrumentation', ['undici'], { globalFetch: true }),
   entry('express', 'ExpressInstrumentation', ['express']),
-  entry('fastify', 'FastifyOtelInstrumentation', ['fastify'], { packageName: '@fastify/otel' }),
+  // Ours: @fastify/otel's wrappers changed what Fastify hands to the app (README, Instrumentations).
+  entry('fastify', 'FastifyDiagnosticsInstrumentation', ['fastify'], { packageName: '@acme/otel-register', own: true }),
   entry('koa', 'KoaInstrumentation', ['koa']),
   // Upstream stops at Nest < 12; Nest 12's patched files and methods are unchanged.
   entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core'], {
