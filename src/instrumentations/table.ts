@@ -31,6 +31,11 @@ export interface InstrumentationEntry {
    * nothing without them either).
    */
   readonly lambdaHandler?: boolean;
+  /**
+   * Our subclass of the upstream class, in src/instrumentations/<file>.ts,
+   * used in its place; loaded as lazily as upstream's would be.
+   */
+  readonly implementation?: { readonly file: string; readonly exportName: string };
 }
 
 function entry(name: string, exportName: string, modules: readonly string[], extra: Partial<InstrumentationEntry> = {}): InstrumentationEntry {
@@ -47,9 +52,11 @@ function entry(name: string, exportName: string, modules: readonly string[], ext
 export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
   entry('http', 'HttpInstrumentation', ['http', 'https']),
   entry('undici', 'UndiciInstrumentation', ['undici'], { globalFetch: true }),
-  entry('express', 'ExpressInstrumentation', ['express']),
+  // Ours keep next, layer functions, req and res as Express hands them out (see express.ts).
+  entry('express', 'ExpressInstrumentation', ['express'], { implementation: { file: 'express', exportName: 'IdentityPreservingExpressInstrumentation' } }),
   entry('fastify', 'FastifyOtelInstrumentation', ['fastify'], { packageName: '@fastify/otel' }),
-  entry('koa', 'KoaInstrumentation', ['koa']),
+  // Ours leaves app.use(non-function) to Koa and marks nothing on the app's functions (see koa.ts).
+  entry('koa', 'KoaInstrumentation', ['koa'], { implementation: { file: 'koa', exportName: 'KoaUseKeepingInstrumentation' } }),
   // Upstream stops at Nest < 12; Nest 12's patched files and methods are unchanged.
   entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core'], {
     esmInternalFiles: ['nest-factory.js', 'router/router-execution-context.js'],
