@@ -1,8 +1,15 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, errorMonitor } from 'node:events';
 import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 type Emit = EventEmitter['emit'];
+type Listener = (...args: unknown[]) => void;
+
+/** Emitters bound to a context, and the manager that runs their events in it. */
+const boundContexts = new WeakMap<EventEmitter, { context: Context; manager: AsyncLocalStorageContextManager }>();
+/** What our instrumentations would have added as listeners, kept off the emitter (see observeEmit). */
+const observers = new WeakMap<EventEmitter, Map<string | symbol, Listener[]>>();
+let inheritedEmit: Emit | undefined;
 
 /**
  * Upstream's context manager, with a binding of EventEmitters the app cannot see.
@@ -16,17 +23,14 @@ type Emit = EventEmitter['emit'];
  * walking into the context and its span).
  *
  * Here nothing is set on the emitter: the context sits in a WeakMap, and
- * `emit` is defined once on the emitter's class prototype (IncomingMessage,
- * ServerResponse), where it looks the emitter up and calls the inherited
- * emit. Listeners stay the functions the app added; listeners added before
- * the binding run in the context too; an emitter never bound costs a WeakMap
- * lookup per emit. A class that defines its own `emit` keeps it: its
- * instances get a non-enumerable `emit` of their own instead.
+ * EventEmitter.prototype.emit, replaced once by a function of the same name
+ * and length, looks the emitter up. So `req.emit === EventEmitter.prototype.emit`
+ * as without us, listeners stay the functions the app added, and
+ * listenerCount() counts the app's. An emitter never bound costs one WeakMap
+ * lookup per emit. A class with an emit of its own that does not call
+ * EventEmitter's gets a non-enumerable `emit` on the instance instead.
  */
 export class EmitterBindingContextManager extends AsyncLocalStorageContextManager {
-  private readonly boundContexts = new WeakMap<EventEmitter, Context>();
-  private readonly patchedPrototypes = new WeakSet<object>();
-
   override bind<T>(context: Context, target: T): T {
     if (target instanceof EventEmitter) return this.bindEmitter(context, target) as T;
     return super.bind(context, target);
@@ -34,39 +38,69 @@ export class EmitterBindingContextManager extends AsyncLocalStorageContextManage
 
   private bindEmitter(context: Context, emitter: EventEmitter): EventEmitter {
     // As upstream: the first binding wins.
-    if (this.boundContexts.has(emitter)) return emitter;
-    this.boundContexts.set(emitter, context);
-    const proto = Object.getPrototypeOf(emitter) as object | null;
-    if (proto === null || proto === EventEmitter.prototype || Object.hasOwn(proto, 'emit')) {
-      if (!Object.hasOwn(emitter, 'emit')) this.defineEmit(emitter, emitter.emit);
-      return emitter;
-    }
-    if (!this.patchedPrototypes.has(proto)) {
-      this.patchedPrototypes.add(proto);
-      this.defineEmit(proto, undefined);
-    }
+    if (boundContexts.has(emitter)) return emitter;
+    patchEventEmitterEmit();
+    boundContexts.set(emitter, { context, manager: this });
+    if (emitter.emit !== EventEmitter.prototype.emit && !Object.hasOwn(emitter, 'emit')) bindOwnEmit(emitter, emitter.emit);
     return emitter;
-  }
-
-  /**
-   * An `emit` on `target` that runs the call in the emitter's bound context.
-   * `inherited` undefined: the prototype's parent's emit, read at each call,
-   * so a later patch of EventEmitter.prototype.emit is still honoured.
-   */
-  private defineEmit(target: object, inherited: Emit | undefined): void {
-    const manager = this;
-    const parent = Object.getPrototypeOf(target) as { emit: Emit };
-    const emit = function emit(this: EventEmitter, ...args: Parameters<Emit>): boolean {
-      const original = inherited ?? parent.emit;
-      const context = manager.boundContexts.get(this);
-      if (context === undefined || manager.active() === context) return original.apply(this, args);
-      return manager.with(context, applyEmit, undefined, original, this, args);
-    } as Emit;
-    Object.defineProperty(emit, 'length', { value: EventEmitter.prototype.emit.length, configurable: true });
-    Object.defineProperty(target, 'emit', { value: emit, writable: true, enumerable: false, configurable: true });
   }
 }
 
-function applyEmit(emit: Emit, emitter: EventEmitter, args: Parameters<Emit>): boolean {
+/**
+ * Calls `listener` when `emitter` emits `event`, as `emitter.on(event, listener)`
+ * would, without adding a listener: listenerCount(), eventNames() and a deep
+ * compare of the emitter stay the app's. `errorMonitor` is honoured as Node
+ * does: before the 'error' listeners. Observers run before the emitter's
+ * listeners, in its bound context.
+ */
+export function observeEmit(emitter: EventEmitter, event: string | symbol, listener: Listener): void {
+  patchEventEmitterEmit();
+  const key = event === errorMonitor ? 'error' : event;
+  let byEvent = observers.get(emitter);
+  if (byEvent === undefined) observers.set(emitter, (byEvent = new Map()));
+  const list = byEvent.get(key);
+  if (list === undefined) byEvent.set(key, [listener]);
+  else list.push(listener);
+}
+
+function patchEventEmitterEmit(): void {
+  if (inheritedEmit !== undefined) return;
+  const original = EventEmitter.prototype.emit;
+  inheritedEmit = original;
+  const emit = function emit(this: EventEmitter, type: string | symbol): boolean {
+    const bound = boundContexts.get(this);
+    const observed = observers.get(this);
+    if (bound === undefined && observed === undefined) return original.apply(this, arguments as unknown as Parameters<Emit>);
+    return emitBound(this, original, arguments as unknown as Parameters<Emit>, bound, observed?.get(type));
+  } as Emit;
+  Object.defineProperty(emit, 'length', { value: original.length, configurable: true });
+  Object.defineProperty(EventEmitter.prototype, 'emit', { value: emit, writable: true, enumerable: false, configurable: true });
+}
+
+/** For emitters whose class has an emit of its own that never reaches EventEmitter's. */
+function bindOwnEmit(emitter: EventEmitter, own: Emit): void {
+  const emit = function emit(this: EventEmitter): boolean {
+    const bound = boundContexts.get(this);
+    return emitBound(this, own, arguments as unknown as Parameters<Emit>, bound, undefined);
+  } as Emit;
+  Object.defineProperty(emitter, 'emit', { value: emit, writable: true, enumerable: false, configurable: true });
+}
+
+function emitBound(
+  emitter: EventEmitter,
+  emit: Emit,
+  args: Parameters<Emit>,
+  bound: { context: Context; manager: AsyncLocalStorageContextManager } | undefined,
+  observed: Listener[] | undefined,
+): boolean {
+  if (bound === undefined || bound.manager.active() === bound.context) return emitObserved(emitter, emit, args, observed);
+  return bound.manager.with(bound.context, emitObserved, undefined, emitter, emit, args, observed);
+}
+
+function emitObserved(emitter: EventEmitter, emit: Emit, args: Parameters<Emit>, observed: Listener[] | undefined): boolean {
+  if (observed !== undefined) {
+    const rest = Array.prototype.slice.call(args, 1) as unknown[];
+    for (const listener of observed.slice()) listener.apply(emitter, rest);
+  }
   return emit.apply(emitter, args);
 }

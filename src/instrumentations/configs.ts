@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { SpanKind, type Span } from '@opentelemetry/api';
 import type { Config } from '../config/index.ts';
+import { observeEmit } from '../context-manager.ts';
 import { writeResponseTraceHeaders } from '../propagators/response-headers.ts';
 import { createPathFilter } from './path-filter.ts';
 import { sanitizeSql } from './sql-sanitizer.ts';
@@ -52,7 +53,8 @@ export const REDACTED = 'REDACTED';
 function httpConfig(config: Config): Record<string, unknown> {
   const formats = config.responseHeaders;
   const ignored = createPathFilter(config.ignorePaths);
-  const options: Record<string, unknown> = {};
+  // Read by our ListenerFreeHttpInstrumentation (src/instrumentations/http.ts), ignored by upstream's.
+  const options: Record<string, unknown> = { acmeObserveEmit: observeEmit };
   if (ignored !== undefined) options.ignoreIncomingRequestHook = (request: { url?: string }) => ignored(request.url);
   Object.assign(options, headerCaptureOptions(config.captureHeaders));
   if (formats.length === 0) return options;

@@ -50,13 +50,14 @@ function entry(name: string, exportName: string, modules: readonly string[], ext
 }
 
 export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
-  entry('http', 'HttpInstrumentation', ['http', 'https']),
+  // Ours adds no listeners to the server response (see http.ts).
+  entry('http', 'HttpInstrumentation', ['http', 'https'], { implementation: { file: 'http', exportName: 'ListenerFreeHttpInstrumentation' } }),
   entry('undici', 'UndiciInstrumentation', ['undici'], { globalFetch: true }),
   // Ours keep next, layer functions, req and res as Express hands them out (see express.ts).
   entry('express', 'ExpressInstrumentation', ['express'], { implementation: { file: 'express', exportName: 'IdentityPreservingExpressInstrumentation' } }),
   entry('fastify', 'FastifyOtelInstrumentation', ['fastify'], { packageName: '@fastify/otel' }),
-  // Ours leaves app.use(non-function) to Koa and marks nothing on the app's functions (see koa.ts).
-  entry('koa', 'KoaInstrumentation', ['koa'], { implementation: { file: 'koa', exportName: 'KoaUseKeepingInstrumentation' } }),
+  // Ours leaves app.use, app.middleware and @koa/router's stacks as the app made them (see koa.ts).
+  entry('koa', 'KoaInstrumentation', ['koa'], { implementation: { file: 'koa', exportName: 'KoaComposeTracingInstrumentation' } }),
   // Upstream stops at Nest < 12; Nest 12's patched files and methods are unchanged.
   entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core'], {
     esmInternalFiles: ['nest-factory.js', 'router/router-execution-context.js'],
