@@ -17,7 +17,8 @@
  * local OTLP receiver: the loader counts as active only if express or koa
  * spans arrive.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
@@ -25,7 +26,9 @@ import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 // Not under .work/: express's send() answers 404 for files below a dot directory.
 const SUITES_DIR = path.join(REPO_ROOT, 'framework-suites');
-const REGISTER = path.join(REPO_ROOT, 'dist', 'register.js');
+// A copy of dist/, so that a rebuild (npm test packs) during a long run does not pull the loader away.
+const DIST_COPY = path.join(SUITES_DIR, 'dist-under-test');
+const REGISTER = path.join(DIST_COPY, 'register.js');
 const TIMEOUT_MS = 15 * 60_000;
 
 interface Counts {
@@ -72,7 +75,7 @@ const SUITES: Suite[] = [
   {
     name: 'express',
     scope: '@opentelemetry/instrumentation-express',
-    prepare: (source) => copyIntoNodeModules(source, 'express', ['index.js', 'lib', 'package.json', 'test', 'examples']),
+    prepare: (source) => copyIntoNodeModules(source, 'express', ['index.js', 'lib', 'package.json', 'test', 'examples', 'LICENSE', 'Readme.md', 'History.md']),
     command: (_cwd, resultFile) => [
       path.join(SUITES_DIR, 'express', 'node_modules', 'mocha', 'bin', 'mocha.js'),
       '--require', 'test/support/env', '--check-leaks', '--exit', '--reporter', 'json', '--reporter-option', `output=${resultFile}`, 'test/', 'test/acceptance/',
@@ -84,7 +87,7 @@ const SUITES: Suite[] = [
     name: 'koa',
     scope: '@opentelemetry/instrumentation-koa',
     prepare: (source) => {
-      const target = copyIntoNodeModules(source, 'koa', ['lib', 'package.json', '__tests__', 'test-helpers', 'dist']);
+      const target = copyIntoNodeModules(source, 'koa', ['lib', 'package.json', '__tests__', 'test-helpers', 'dist', 'LICENSE', 'Readme.md', 'History.md']);
       if (!existsSync(path.join(target, 'dist', 'koa.mjs'))) {
         spawnSync(process.execPath, [path.join(source, 'node_modules', 'gen-esm-wrapper', 'gen-esm-wrapper.js'), '.', './dist/koa.mjs'], { cwd: target, stdio: 'inherit' });
       }
@@ -107,14 +110,15 @@ const SUITES: Suite[] = [
   },
 ];
 
-function run(suite: Suite, cwd: string, withLoader: boolean, endpoint: string): Counts {
+async function run(suite: Suite, cwd: string, withLoader: boolean, endpoint: string): Promise<Counts> {
   const resultFile = path.join(SUITES_DIR, `${suite.name}.${withLoader ? 'loader' : 'bare'}.result`);
   rmSync(resultFile, { force: true });
   const preloads: string[] = [];
   if (withLoader) {
     preloads.push(`--require ${REGISTER}`);
     if (suite.preload !== undefined) {
-      const preloadFile = path.join(SUITES_DIR, `preload-${suite.name}.cjs`);
+      // In the suite's directory, so that the name resolves to the suite's own copy.
+      const preloadFile = path.join(SUITES_DIR, suite.name, `preload-${suite.name}.cjs`);
       writeFileSync(preloadFile, `// Requires ${suite.preload} by its bare name so the lazy loader instruments it.\nrequire(${JSON.stringify(suite.preload)});\n`);
       preloads.push(`--require ${preloadFile}`);
     }
@@ -129,14 +133,23 @@ function run(suite: Suite, cwd: string, withLoader: boolean, endpoint: string): 
     OTEL_BSP_SCHEDULE_DELAY: '200',
   };
   const started = Date.now();
-  const result = spawnSync(process.execPath, suite.command(cwd, resultFile), { cwd, env, encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 });
+  // Not spawnSync: the receiver runs in this process and must keep answering the suite's exports.
+  const child = spawn(process.execPath, suite.command(cwd, resultFile), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-20_000)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
+  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+  clearTimeout(timer);
   const counts = suite.parse(resultFile);
-  console.log(`${suite.name} ${withLoader ? 'loader' : 'bare  '}: ${counts.pass} pass, ${counts.fail} fail (exit ${result.status ?? result.signal}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  if (Number.isNaN(counts.pass)) console.log(result.stderr.slice(-3000));
+  console.log(`${suite.name} ${withLoader ? 'loader' : 'bare  '}: ${counts.pass} pass, ${counts.fail} fail (exit ${code ?? signal}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  if (Number.isNaN(counts.pass)) console.log(stderr.slice(-3000));
   return counts;
 }
 
 const requested = process.argv.slice(2);
+if (!existsSync(path.join(REPO_ROOT, 'dist', 'register.js'))) throw new Error('dist/register.js is missing: npm run build first');
+rmSync(DIST_COPY, { recursive: true, force: true });
+cpSync(path.join(REPO_ROOT, 'dist'), DIST_COPY, { recursive: true });
 const receiver = await startOtlpReceiver();
 let problems = 0;
 try {
@@ -148,9 +161,9 @@ try {
       continue;
     }
     const cwd = suite.prepare(source);
-    const bare = run(suite, cwd, false, receiver.httpEndpoint);
+    const bare = await run(suite, cwd, false, receiver.httpEndpoint);
     receiver.reset();
-    const loaded = run(suite, cwd, true, receiver.httpEndpoint);
+    const loaded = await run(suite, cwd, true, receiver.httpEndpoint);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const spans = receiver.spans.filter((span) => span.resource['service.name'] === `suite-${suite.name}`);
     const frameworkSpans = spans.filter((span) => span.scope.name === suite.scope).length;
