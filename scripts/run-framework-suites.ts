@@ -4,7 +4,7 @@
  * only with the loader. Not part of `npm test`: the sources come from GitHub,
  * which CI cannot reach. Usage (after `npm run build`):
  *
- *   node scripts/run-framework-suites.ts [express] [koa] [router]
+ *   node scripts/run-framework-suites.ts [express] [koa] [router] [--dist=<built dist/ to test>]
  *
  * Expects each suite's sources, with their devDependencies installed
  * (`npm install --ignore-scripts`), in framework-suites/<name> (git-ignored):
@@ -61,7 +61,8 @@ function copyIntoNodeModules(source: string, name: string, entries: string[]): s
 function parseTap(file: string): Counts {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const number = (label: string) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
-  const failing = [...text.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map((match) => match[1]!.trim());
+  // Failed tests, not the suites and files around them (their YAML block says type: 'suite').
+  const failing = [...text.matchAll(/^(\s*)not ok \d+ - (.*)\n(?:\1  .*\n)*?\1  type: '(\w+)'/gm)].filter((match) => match[3] === 'test').map((match) => match[2]!.trim());
   return { pass: number('pass'), fail: number('fail'), failing };
 }
 
@@ -104,7 +105,7 @@ const SUITES: Suite[] = [
       if (!existsSync(path.join(source, 'dist', 'index.js'))) spawnSync('npx', ['tsup'], { cwd: source, stdio: 'inherit' });
       return source;
     },
-    command: (_cwd, resultFile) => ['--require', 'ts-node/register', '--test', '--test-reporter=tap', `--test-reporter-destination=${resultFile}`, 'test/*.test.ts', 'test/**/*.test.ts'],
+    command: (_cwd, resultFile) => ['--require', 'ts-node/register', '--test', '--test-reporter=tap', `--test-reporter-destination=${resultFile}`, 'test/*.test.ts', 'test/**/*.test.ts', 'recipes/**/*.test.ts'],
     env: { TS_NODE_PROJECT: 'tsconfig.ts-node.json' },
     parse: parseTap,
   },
@@ -146,10 +147,13 @@ async function run(suite: Suite, cwd: string, withLoader: boolean, endpoint: str
   return counts;
 }
 
-const requested = process.argv.slice(2);
-if (!existsSync(path.join(REPO_ROOT, 'dist', 'register.js'))) throw new Error('dist/register.js is missing: npm run build first');
+// --dist=<dir>: the built loader to test (default dist/, e.g. another branch's build).
+const distArgument = process.argv.slice(2).find((arg) => arg.startsWith('--dist='));
+const distUnderTest = distArgument === undefined ? path.join(REPO_ROOT, 'dist') : path.resolve(distArgument.slice('--dist='.length));
+const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+if (!existsSync(path.join(distUnderTest, 'register.js'))) throw new Error(`${distUnderTest}/register.js is missing: npm run build first`);
 rmSync(DIST_COPY, { recursive: true, force: true });
-cpSync(path.join(REPO_ROOT, 'dist'), DIST_COPY, { recursive: true });
+cpSync(distUnderTest, DIST_COPY, { recursive: true });
 const receiver = await startOtlpReceiver();
 let problems = 0;
 try {
