@@ -5,11 +5,25 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 type Emit = EventEmitter['emit'];
 type Listener = (...args: unknown[]) => void;
 
-/** Emitters bound to a context, and the manager that runs their events in it. */
-const boundContexts = new WeakMap<EventEmitter, { context: Context; manager: AsyncLocalStorageContextManager }>();
-/** What our instrumentations would have added as listeners, kept off the emitter (see observeEmit). */
-const observers = new WeakMap<EventEmitter, Map<string | symbol, Listener[]>>();
+interface Bound {
+  readonly context: Context;
+  readonly manager: AsyncLocalStorageContextManager;
+}
+interface EmitterState {
+  /** The context the emitter was bound to, and the manager that runs its events in it. */
+  bound?: Bound;
+  /** What our instrumentations would have added as listeners, kept off the emitter (see observeEmit). */
+  observers?: Map<string | symbol, Listener[]>;
+}
+/** One lookup per emit: emitters never bound or observed are not in it. */
+const emitterStates = new WeakMap<EventEmitter, EmitterState>();
 let inheritedEmit: Emit | undefined;
+
+function stateOf(emitter: EventEmitter): EmitterState {
+  let state = emitterStates.get(emitter);
+  if (state === undefined) emitterStates.set(emitter, (state = {}));
+  return state;
+}
 
 /**
  * Upstream's context manager, with a binding of EventEmitters the app cannot see.
@@ -38,9 +52,10 @@ export class EmitterBindingContextManager extends AsyncLocalStorageContextManage
 
   private bindEmitter(context: Context, emitter: EventEmitter): EventEmitter {
     // As upstream: the first binding wins.
-    if (boundContexts.has(emitter)) return emitter;
+    const state = stateOf(emitter);
+    if (state.bound !== undefined) return emitter;
     patchEventEmitterEmit();
-    boundContexts.set(emitter, { context, manager: this });
+    state.bound = { context, manager: this };
     if (emitter.emit !== EventEmitter.prototype.emit && !Object.hasOwn(emitter, 'emit')) bindOwnEmit(emitter, emitter.emit);
     return emitter;
   }
@@ -56,8 +71,8 @@ export class EmitterBindingContextManager extends AsyncLocalStorageContextManage
 export function observeEmit(emitter: EventEmitter, event: string | symbol, listener: Listener): void {
   patchEventEmitterEmit();
   const key = event === errorMonitor ? 'error' : event;
-  let byEvent = observers.get(emitter);
-  if (byEvent === undefined) observers.set(emitter, (byEvent = new Map()));
+  const state = stateOf(emitter);
+  const byEvent = (state.observers ??= new Map());
   const list = byEvent.get(key);
   if (list === undefined) byEvent.set(key, [listener]);
   else list.push(listener);
@@ -68,10 +83,9 @@ function patchEventEmitterEmit(): void {
   const original = EventEmitter.prototype.emit;
   inheritedEmit = original;
   const emit = function emit(this: EventEmitter, type: string | symbol): boolean {
-    const bound = boundContexts.get(this);
-    const observed = observers.get(this);
-    if (bound === undefined && observed === undefined) return original.apply(this, arguments as unknown as Parameters<Emit>);
-    return emitBound(this, original, arguments as unknown as Parameters<Emit>, bound, observed?.get(type));
+    const state = emitterStates.get(this);
+    if (state === undefined) return original.apply(this, arguments as unknown as Parameters<Emit>);
+    return emitBound(this, original, arguments as unknown as Parameters<Emit>, state.bound, state.observers?.get(type));
   } as Emit;
   Object.defineProperty(emit, 'length', { value: original.length, configurable: true });
   Object.defineProperty(EventEmitter.prototype, 'emit', { value: emit, writable: true, enumerable: false, configurable: true });
@@ -80,8 +94,7 @@ function patchEventEmitterEmit(): void {
 /** For emitters whose class has an emit of its own that never reaches EventEmitter's. */
 function bindOwnEmit(emitter: EventEmitter, own: Emit): void {
   const emit = function emit(this: EventEmitter): boolean {
-    const bound = boundContexts.get(this);
-    return emitBound(this, own, arguments as unknown as Parameters<Emit>, bound, undefined);
+    return emitBound(this, own, arguments as unknown as Parameters<Emit>, emitterStates.get(this)?.bound, undefined);
   } as Emit;
   Object.defineProperty(emitter, 'emit', { value: emit, writable: true, enumerable: false, configurable: true });
 }
@@ -90,7 +103,7 @@ function emitBound(
   emitter: EventEmitter,
   emit: Emit,
   args: Parameters<Emit>,
-  bound: { context: Context; manager: AsyncLocalStorageContextManager } | undefined,
+  bound: Bound | undefined,
   observed: Listener[] | undefined,
 ): boolean {
   if (bound === undefined || bound.manager.active() === bound.context) return emitObserved(emitter, emit, args, observed);

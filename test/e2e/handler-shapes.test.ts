@@ -19,12 +19,12 @@ after(async () => {
 
 type Report = Record<string, unknown>;
 
-async function report(framework: string, withLoader: boolean): Promise<Report> {
+async function report(framework: string, withLoader: boolean, env: Record<string, string> = {}): Promise<Report> {
   const service = `shapes-${framework}`;
   const result = await runScript('handler-shapes.cjs', {
     flag: withLoader ? 'require' : 'none',
     args: [framework],
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: service },
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: service, ...env },
   });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, '', 'nothing on stderr');
@@ -48,6 +48,8 @@ describe('handlers and middleware get what the framework gives them, with the lo
     assert.deepEqual(bare['express.format.sameArgs'], [true, true, true]);
     assert.equal((bare['express.res'] as { emitIsEventEmitters: boolean }).emitIsEventEmitters, true);
     assert.deepEqual(loaded, bare);
+    // Trace headers on responses are written without a writeHead of ours on `res`.
+    assert.deepEqual(await report('express', true, { ACME_OTEL_RESPONSE_HEADERS: 'traceresponse,server-timing' }), bare);
     const spans = await spansOf('shapes-express', (all) => all.filter((span) => span.name === 'request handler').length >= 6);
     const tree = spanTree(spans);
     const server = spans.find((span) => span.kind === 'SERVER' && span.attributes['http.route'] === '/users/:id');
