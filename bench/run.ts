@@ -137,7 +137,7 @@ async function timeScript(variant: VariantName, script: string, extraEnv: Record
 }
 
 async function countFiles(variant: VariantName, script: string): Promise<number> {
-  const child = spawnNode(['--import', './fixtures/count-loaded.mjs', ...loaderArgs(variant), script], envFor(variant, `files-${variant}`), 'pipe');
+  const child = spawnNode(['--require', './fixtures/count-loaded.cjs', ...loaderArgs(variant), script], envFor(variant, `files-${variant}`), 'pipe');
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   await once(child, 'close');
@@ -396,9 +396,15 @@ console.log(
     `; each figure is the median, (min–max) over the rounds; ratios are per-round ratios to bare; start-up is over ${STARTUP_SAMPLES * ROUNDS} paired samples\n`,
 );
 for (const cells of rows) console.log(cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('   '));
-const bareServerBusy = median(APPS.flatMap((app) => loads[app].bare.map((r) => r.serverCoreBusy)));
-if (hasTaskset && bareServerBusy < 0.9) {
-  console.log(`\nThe server's core was ${percent(bareServerBusy)} busy during the bare runs: the load generator (or another load on this machine), not the server, set the pace, so every ratio is compressed toward 1. Try --pipelining 4.`);
+const bareServerBusy = median(APPS.flatMap((app) => loads[app].bare.map((r) => r.serverProcessBusy)));
+const bareCoreBusy = median(APPS.flatMap((app) => loads[app].bare.map((r) => r.serverCoreBusy)));
+if (bareServerBusy < 0.9) {
+  console.log(
+    `\nThe bare server was busy ${percent(bareServerBusy)} of the time: it was not the bottleneck, so every ratio is compressed toward 1. ` +
+      (bareCoreBusy - bareServerBusy > 0.1
+        ? `Its core was ${percent(bareCoreBusy)} busy: other processes ran on it; take figures on a quiet machine.`
+        : 'The load generator set the pace; try --pipelining 4.'),
+  );
 }
 const otherCalls = [...ddAgent.otherRequests].map(([request, count]) => `${request} x${count}`);
 console.log(`dd-trace's calls to its agent other than trace intake: ${otherCalls.length > 0 ? otherCalls.join(', ') : 'none'}`);
