@@ -12,8 +12,8 @@
  * rounds, with the spread (min–max) beside it.
  *
  * Placement on a machine with 2+ cores: the server on CPU 0; the load
- * generator (autocannon, a child process) and this process (the receivers) on
- * CPU 1. The bare run must keep CPU 0 busy throughout; if it does not, the
+ * generator (wrk when installed, else autocannon; a child process) and this
+ * process (the receivers) on CPU 1. The bare run must keep CPU 0 busy throughout; if it does not, the
  * load generator is the bottleneck and every ratio is compressed toward 1.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -24,6 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDdAgentStandIn } from './dd-agent.ts';
 import { busyFraction, parseCoreTicks, parseProcessCpuTicks, type CoreTicks } from './proc-stat.ts';
+import { parseWrkOutput } from './wrk-output.ts';
 
 const BENCH_DIR = import.meta.dirname;
 // Its own work dir, so a bench run and a test run never share an install.
@@ -37,6 +38,7 @@ const { values: options } = parseArgs({
     rounds: { type: 'string' },
     duration: { type: 'string' },
     connections: { type: 'string', default: '50' },
+    'load-generator': { type: 'string' },
     pipelining: { type: 'string', default: '1' },
     workers: { type: 'string', default: '0' },
   },
@@ -50,6 +52,13 @@ const CONNECTIONS = Number(options.connections);
 const PIPELINING = Number(options.pipelining);
 const WORKERS = Number(options.workers);
 const AUTOCANNON = path.resolve(BENCH_DIR, '..', 'node_modules', 'autocannon', 'autocannon.js');
+// wrk (C) costs about half of autocannon's CPU per request: with one core each, autocannon barely keeps up with bare node:http.
+const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
+const LOAD_GENERATOR = options['load-generator'] ?? (hasWrk && PIPELINING === 1 && WORKERS === 0 ? 'wrk' : 'autocannon');
+if (LOAD_GENERATOR !== 'wrk' && LOAD_GENERATOR !== 'autocannon') throw new Error(`--load-generator: wrk or autocannon, not ${LOAD_GENERATOR}`);
+if (LOAD_GENERATOR === 'autocannon' && options['load-generator'] === undefined) {
+  console.log('wrk not found (apt-get install wrk): autocannon generates the load, and may not outrun a bare server on one core');
+}
 const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
 type VariantName = 'bare' | 'ours' | 'ours-none' | 'dd-trace' | 'upstream';
@@ -163,14 +172,36 @@ interface LoadResult {
   loadCoreBusy: number;
 }
 
-function autocannon(url: string, seconds: number): Promise<{ requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number }> {
-  const args = [AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-p', String(PIPELINING), '-d', String(seconds)];
-  if (WORKERS > 0) args.push('-w', String(WORKERS));
-  const [command, fullArgs] = onCpu(LOAD_CORE, process.execPath, [...args, url]);
+interface LoadRun {
+  reqPerSec: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function generateLoad(url: string, seconds: number): Promise<LoadRun> {
+  return LOAD_GENERATOR === 'wrk' ? wrk(url, seconds) : autocannon(url, seconds);
+}
+
+function runOnLoadCore(args: string[]): Promise<string> {
+  const [command, fullArgs] = onCpu(LOAD_CORE, args[0]!, args.slice(1));
   const child = spawn(command, fullArgs, { stdio: ['ignore', 'pipe', 'ignore'] });
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  return once(child, 'close').then(() => JSON.parse(stdout));
+  return once(child, 'close').then(() => stdout);
+}
+
+async function autocannon(url: string, seconds: number): Promise<LoadRun> {
+  const args = [process.execPath, AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-p', String(PIPELINING), '-d', String(seconds)];
+  if (WORKERS > 0) args.push('-w', String(WORKERS));
+  const result = JSON.parse(await runOnLoadCore([...args, url])) as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number };
+  return { reqPerSec: result.requests.average, p99Ms: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+async function wrk(url: string, seconds: number): Promise<LoadRun> {
+  const stdout = await runOnLoadCore(['wrk', '-t1', `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', url]);
+  const result = parseWrkOutput(stdout);
+  if (result === undefined) throw new Error(`wrk: unreadable output\n${stdout}`);
+  return result;
 }
 
 async function getJson(url: string): Promise<{ served: number; rss: number }> {
@@ -253,9 +284,9 @@ async function runLoad(variant: VariantName, app: 'http' | 'express', round: num
   });
   const base = `http://127.0.0.1:${port}`;
   const path = app === 'express' ? '/hello/world' : '/';
-  await autocannon(`${base}${path}`, WARMUP_SECONDS);
-  // CPU is measured inside the load, away from autocannon's own start-up and wind-down, when the server would idle.
-  const loading = autocannon(`${base}${path}`, LOAD_SECONDS);
+  await generateLoad(`${base}${path}`, WARMUP_SECONDS);
+  // CPU is measured inside the load, away from the load generator's own start-up and wind-down, when the server would idle.
+  const loading = generateLoad(`${base}${path}`, LOAD_SECONDS);
   const windowStart = LOAD_SECONDS >= 4 ? 1_500 : 500;
   await sleep(windowStart);
   const before = await sample(base, child.pid!);
@@ -279,12 +310,12 @@ async function runLoad(variant: VariantName, app: 'http' | 'express', round: num
   if (ownLines.length > 0) console.log(`  ${service} said: ${ownLines.join(' | ')}`);
   if (variant === 'dd-trace' && ddAgent.unreadable() > 0) console.log(`  ${service}: ${ddAgent.unreadable()} agent payload(s) whose trace count could not be read`);
   return {
-    reqPerSec: result.requests.average,
-    p99Ms: result.latency.p99,
+    reqPerSec: result.reqPerSec,
+    p99Ms: result.p99Ms,
     rssMiB: stats.rss / 2 ** 20,
     served: stats.served,
     exported,
-    errors: result.errors + result.non2xx,
+    errors: result.errors,
     ...cpuFigures(before, after),
   };
 }
@@ -391,7 +422,7 @@ const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells
 const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${CORES} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
 console.log(`\n${machine}`);
 console.log(
-  `${ROUNDS} round(s), ${LOAD_SECONDS} s load (after ${WARMUP_SECONDS} s warm-up) per configuration, autocannon -c ${CONNECTIONS} -p ${PIPELINING}${WORKERS > 0 ? ` -w ${WORKERS}` : ''}, ` +
+  `${ROUNDS} round(s), ${LOAD_SECONDS} s load (after ${WARMUP_SECONDS} s warm-up) per configuration, ${LOAD_GENERATOR === 'wrk' ? `wrk -t1 -c${CONNECTIONS}` : `autocannon -c ${CONNECTIONS} -p ${PIPELINING}${WORKERS > 0 ? ` -w ${WORKERS}` : ''}`}, ` +
     (hasTaskset ? `server on CPU ${SERVER_CORE}, load generator and receivers on CPU ${LOAD_CORE}` : 'no CPU pinning (taskset missing or 1 core)') +
     `; each figure is the median, (min–max) over the rounds; ratios are per-round ratios to bare; start-up is over ${STARTUP_SAMPLES * ROUNDS} paired samples\n`,
 );
@@ -403,10 +434,10 @@ if (bareServerBusy < 0.9) {
     `\nThe bare server was busy ${percent(bareServerBusy)} of the time: it was not the bottleneck, so every ratio is compressed toward 1. ` +
       (bareCoreBusy - bareServerBusy > 0.1
         ? `Its core was ${percent(bareCoreBusy)} busy: other processes ran on it; take figures on a quiet machine.`
-        : 'The load generator set the pace; try --pipelining 4.'),
+        : `The load generator set the pace${LOAD_GENERATOR === 'wrk' ? '' : '; install wrk'}.`),
   );
 }
 const otherCalls = [...ddAgent.otherRequests].map(([request, count]) => `${request} x${count}`);
 console.log(`dd-trace's calls to its agent other than trace intake: ${otherCalls.length > 0 ? otherCalls.join(', ') : 'none'}`);
-writeFileSync(path.join(process.env.OTEL_REGISTER_TEST_WORK, 'results.json'), JSON.stringify({ machine, rounds: ROUNDS, loadSeconds: LOAD_SECONDS, pipelining: PIPELINING, startupAdded, startupBare, filesLoaded, loads }, null, 2));
+writeFileSync(path.join(process.env.OTEL_REGISTER_TEST_WORK, 'results.json'), JSON.stringify({ machine, rounds: ROUNDS, loadSeconds: LOAD_SECONDS, loadGenerator: LOAD_GENERATOR, pipelining: PIPELINING, startupAdded, startupBare, filesLoaded, loads }, null, 2));
 console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s; raw numbers in ${path.join(process.env.OTEL_REGISTER_TEST_WORK, 'results.json')})`);
