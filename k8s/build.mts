@@ -137,6 +137,11 @@ async function bundle(entry: string, outfile: string, owner: string): Promise<vo
 cpSync(path.join(installed, 'dist', 'register.js'), path.join(OUT, 'autoinstrumentation.js'));
 cpSync(path.join(installed, 'dist', 'src', 'start.js'), path.join(OUT, 'src', 'start.js'));
 await bundle(path.join(installed, 'dist', 'src', 'lifecycle', 'exit-flush-worker.js'), path.join(OUT, 'src', 'lifecycle', 'exit-flush-worker.js'), installed);
+// Our subclasses of upstream instrumentations, each loaded from its own file when its module is first required.
+const { INSTRUMENTATIONS } = createRequire(import.meta.url)(path.join(installed, 'dist', 'src', 'instrumentations', 'table.js')) as typeof import('../src/instrumentations/table.ts');
+for (const file of new Set(INSTRUMENTATIONS.flatMap((entry) => (entry.implementation === undefined ? [] : [entry.implementation.file])))) {
+  await bundle(path.join(installed, 'dist', 'src', 'instrumentations', `${file}.js`), path.join(OUT, 'src', 'instrumentations', `${file}.js`), installed);
+}
 writeFileSync(path.join(OUT, 'package.json'), JSON.stringify({ name: manifest.name, version: manifest.version, private: true }, null, 2));
 const startSource = readFileSync(path.join(OUT, 'src', 'start.js'), 'utf8');
 const requiredByStart = [...startSource.matchAll(/require\("([^".][^"]*)"\)/g)].map((match) => match[1]!).filter((name) => !Module.isBuiltin(name));

@@ -12,12 +12,14 @@ import { RecordHttpSpansSampler } from './metrics/record-http-sampler.ts';
 import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
+import { registerWithParentlessRequireGuard } from './instrumentations/parentless-require-guard.ts';
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
 import { EndedSpanCounter, installShutdownHandlers, type Flushable } from './lifecycle/shutdown.ts';
 import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
+import { PooledRandomIdGenerator } from './pooled-random-id-generator.ts';
 import { RandomTraceIdFlagTracerProvider } from './random-trace-id-flag.ts';
 import { buildResource } from './resource/index.ts';
 import { createSampler } from './sampler.ts';
@@ -37,14 +39,17 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     registerSecrets([...Object.values(config.otlp.headers), ...Object.values(config.metrics.otlp.headers)]);
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
-    const pipeline = createSpanPipeline(config);
     const resource = buildResource(config, readOwnVersion());
     // Before the instrumentations load: they take the global MeterProvider when created.
     const metricsPipeline = config.metrics.exporters.length > 0 ? createMetricsPipeline(config, resource) : undefined;
+    // The last metric collection leaves with the OTLP exit flush of the spans.
+    const pipeline = createSpanPipeline(config, metricsPipeline?.exitMetrics);
     // Carries the W3C random-trace-id flag, which the SDK's own provider drops.
     const provider = new RandomTraceIdFlagTracerProvider({
       resource,
       sampler: metricsPipeline === undefined ? createSampler(config.sampler, config.samplerRatio) : new RecordHttpSpansSampler(createSampler(config.sampler, config.samplerRatio)),
+      // Cheaper than the SDK's Math.random() per 4 bytes, and from the CSPRNG.
+      idGenerator: new PooledRandomIdGenerator(),
       spanLimits: { ...config.spanLimits },
       // The sanitizer first: it must rewrite statements before any processor sees the span.
       spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...(metricsPipeline === undefined ? [] : [metricsPipeline.spanProcessor]), ...pipeline.processors],
@@ -54,8 +59,7 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
     installShutdownHandlers(metricsPipeline === undefined ? provider : bothSignals(provider, metricsPipeline.provider), counter, config.shutdownTimeoutMs);
-    const exitMetrics = metricsPipeline?.exitMetrics;
-    if (config.exporters.includes('otlp') || exitMetrics !== undefined) installExitFlush(pipeline.takeUnexported, config.otlp, config.shutdownTimeoutMs, exitMetrics);
+    installExitFlush(pipeline.exitFlushers);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
@@ -107,7 +111,7 @@ function installEsmHooks(loader: LazyInstrumentationLoader, extraFiles: readonly
   try {
     const syncHooks = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;
     if (syncHooks.supportsSyncHooks()) {
-      syncHooks.register({ include });
+      registerWithParentlessRequireGuard(() => syncHooks.register({ include }));
       loader.hookResolve();
       return;
     }

@@ -14,16 +14,40 @@ export interface ExitMetrics {
 }
 
 /**
- * process.exit() and an uncaught exception end the process without running
- * the event loop again, so the batch processor's timers and sockets are dead
- * by then. 'exit' listeners run synchronously, and that is the one moment
- * left: the pending spans are handed to a worker thread, which exports them
- * with the same OTLP settings while this thread blocks (Atomics.wait) for at
- * most `timeoutMs`. Then the process ends exactly as it would have: same
- * exit code, same error output, no app code run in between.
+ * What an exporter still holds, handed over without the event loop: each
+ * runs synchronously from the one 'exit' listener below.
  */
-export function installExitFlush(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number, metrics?: ExitMetrics): void {
+export type ExitFlusher = () => void;
+
+/**
+ * process.exit() and an uncaught exception end the process without running
+ * the event loop again, so timers (the batch processor's, the console view's
+ * settle timer) and sockets are dead by then. 'exit' listeners run
+ * synchronously, and that is the one moment left: every exporter's flusher
+ * runs in turn, in the order given. Then the process ends exactly as it
+ * would have: same exit code, same error output, no app code run in between.
+ */
+export function installExitFlush(flushers: readonly ExitFlusher[]): void {
+  if (flushers.length === 0) return;
   process.on('exit', () => {
+    for (const flush of flushers) {
+      try {
+        flush();
+      } catch {
+        // One exporter's failure must neither stop the next nor change how the process ends.
+      }
+    }
+  });
+}
+
+/**
+ * OTLP at exit: the pending spans, and the last metric collection when
+ * metrics go to OTLP too, are handed to one worker thread, which exports them
+ * with the same OTLP settings while this thread blocks (Atomics.wait) for at
+ * most `timeoutMs`, for both signals together.
+ */
+export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number, metrics?: ExitMetrics): ExitFlusher {
+  return () => {
     const spans = takeUnexported();
     const collection = metrics?.collect();
     if (spans.length === 0 && collection === undefined) return;
@@ -36,7 +60,7 @@ export function installExitFlush(takeUnexported: () => readonly ReadableSpan[], 
     if (spansLost && metricsLost) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome.spans}), nor the last metric collection (${points} metric points)`);
     else if (spansLost) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome.spans})`);
     else if (metricsLost) printLine(`the last metric collection at exit (${points} metric points) could not be exported (${outcome.metrics})`);
-  });
+  };
 }
 
 /**

@@ -25,6 +25,8 @@ export interface StartOptions {
   /** Run as another user (tests run as root in CI). */
   uid?: number;
   gid?: number;
+  /** In a process group of its own, so the test can signal the app and its children at once (Ctrl-C, a service manager). */
+  detached?: boolean;
 }
 
 export interface RunningApp {
@@ -74,6 +76,7 @@ export async function startApp(fixture: string, options: StartOptions = {}): Pro
     uid: options.uid,
     gid: options.gid,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let stdout = '';
   let stderr = '';
