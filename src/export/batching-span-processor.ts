@@ -36,7 +36,8 @@ export class BatchingSpanProcessor implements SpanProcessor {
   private readonly exporter: SpanExporter;
   private readonly config: BatchConfig;
   private readonly overflow: QueueOverflowReporter;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Each unanswered export, with its spans. */
+  private readonly inFlight = new Map<Promise<void>, readonly ReadableSpan[]>();
   private timer: NodeJS.Timeout | undefined;
   private exportScheduled = false;
   private isShutdown = false;
@@ -62,13 +63,18 @@ export class BatchingSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Empties the queue into the caller's hands: at process.exit() the event
-   * loop will not run again, so the exit flush exports these by other means.
+   * Hands over every span not known to be exported: the queue, and the spans
+   * of exports not answered yet. At process.exit() the event loop will not
+   * run again, so those exports are dead (a library or the app often calls it
+   * right after a signal, while the flush is in flight), and the exit flush
+   * sends these by other means. An unanswered batch the collector did get is
+   * then sent twice, as an OTLP retry would: at least once rather than lost.
    */
-  takeQueued(): ReadableSpan[] {
+  takeUnexported(): ReadableSpan[] {
     this.clearTimer();
-    const spans = this.queue;
+    const spans = [...this.inFlight.values(), this.queue].flat();
     this.queue = [];
+    this.inFlight.clear();
     return spans;
   }
 
@@ -76,7 +82,7 @@ export class BatchingSpanProcessor implements SpanProcessor {
     this.clearTimer();
     const largest = this.config.maxExportBatchSize * MAX_BATCH_GROWTH;
     while (this.queue.length > 0) this.exportBatch(Math.min(this.queue.length, largest));
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight.keys());
     this.overflow.flushed();
   }
 
@@ -130,7 +136,7 @@ export class BatchingSpanProcessor implements SpanProcessor {
       // A slot is free: spans that queued meanwhile may fill it.
       if (!this.isShutdown && this.queue.length >= this.config.maxExportBatchSize) this.scheduleExport();
     });
-    this.inFlight.add(done);
+    this.inFlight.set(done, spans);
   }
 
   /**

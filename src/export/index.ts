@@ -13,7 +13,7 @@ const ANSWER_MARGIN_MS = 2_000;
 
 export interface SpanPipeline {
   processors: SpanProcessor[];
-  /** Spans ended but not yet handed to the OTLP exporter, taken out of its queue (for the exit flush). */
+  /** Spans ended but not known to be exported (queued, or in an unanswered export), taken from the OTLP processor (for the exit flush). */
   takeUnexported: () => ReadableSpan[];
 }
 
@@ -28,7 +28,7 @@ export function createSpanPipeline(config: Config): SpanPipeline {
     otlp = new BatchingSpanProcessor(exporter, config.batch, health);
     return otlp;
   });
-  return { processors, takeUnexported: () => otlp?.takeQueued() ?? [] };
+  return { processors, takeUnexported: () => otlp?.takeUnexported() ?? [] };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { printLine } from '../logging.ts';
+import { exitDeadline } from './exit-deadline.ts';
 
 /**
  * process.exit() and an uncaught exception end the process without running
@@ -12,17 +13,27 @@ import { printLine } from '../logging.ts';
  * by then. 'exit' listeners run synchronously, and that is the one moment
  * left: the pending spans are handed to a worker thread, which exports them
  * with the same OTLP settings while this thread blocks (Atomics.wait) for at
- * most `timeoutMs`. Then the process ends exactly as it would have: same
- * exit code, same error output, no app code run in between.
+ * most `timeoutMs`, or what is left of it when process.exit() cuts short a
+ * flush that was under way (at a signal or beforeExit: the exit deadline);
+ * none after a second Ctrl-C. Then the process ends exactly as it would have:
+ * same exit code, same error output, no app code run in between.
  */
 export function installExitFlush(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number): void {
   process.on('exit', () => {
     const spans = takeUnexported();
     if (spans.length === 0) return;
-    const outcome = exportInWorker(spans, otlp, timeoutMs);
+    const timeLeftMs = Math.min(timeoutMs, exitDeadline() - Date.now());
+    const outcome = timeLeftMs >= MIN_WORKER_FLUSH_MS ? exportInWorker(spans, otlp, timeLeftMs) : 'no time left to flush';
     if (outcome !== undefined) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome})`);
   });
 }
+
+/**
+ * A worker needs about this long to load the exporter and send, on an idle
+ * machine: with less time left it cannot succeed, and one still starting up
+ * when the process ends holds the exit until it can be stopped.
+ */
+const MIN_WORKER_FLUSH_MS = 250;
 
 /**
  * Beside this file when unbundled (.ts when run from source in unit tests);

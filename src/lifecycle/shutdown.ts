@@ -49,7 +49,9 @@ export function installShutdownHandlers(provider: Flushable, counter: EndedSpanC
     const onSignal = () => {
       const appListens = appHandlesSignal(signal, onSignal);
       if (received) {
-        // Second Ctrl-C while flushing: the person wants out now.
+        // Second Ctrl-C while flushing: the person wants out now, so nothing waits for the
+        // collector any more (retries, the exit flush if the app then calls process.exit()).
+        setExitDeadline(Date.now());
         if (!appListens) reraise(signal, onSignal);
         return;
       }

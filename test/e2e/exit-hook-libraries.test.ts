@@ -8,16 +8,17 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { get } from '../support/http-client.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { startApp, type LoaderFlag, type RunningApp } from '../support/processes.ts';
 
 let receiver: OtlpReceiver;
-/** Answers after 2 s: a second Ctrl-C arrives while the flush waits for it. */
+/** Answers after 1 s: a second Ctrl-C arrives while the flush waits for it. */
 let slowReceiver: OtlpReceiver;
 before(async () => {
   receiver = await startOtlpReceiver();
   slowReceiver = await startOtlpReceiver();
-  slowReceiver.setBehaviour({ delayMs: 2_000 });
+  slowReceiver.setBehaviour({ delayMs: 1_000 });
 });
 after(async () => {
   await receiver.close();
@@ -46,6 +47,11 @@ const LIBRARIES: Library[] = [
   { name: 'close-with-grace', fixture: 'use-close-with-grace.cjs', noCallbackOn: ['process.exit(3)'] },
 ];
 
+/** OTEL_BSP_EXPORT_TIMEOUT, so the flush at exit is bounded by it. */
+const FLUSH_BOUND_MS = 4_000;
+/** Past this a fixture counts as hung. */
+const HANG_LIMIT_MS = 15_000;
+
 type Ending = 'SIGTERM' | 'SIGINT' | 'a second SIGINT while flushing' | 'the event loop emptying (beforeExit)' | 'process.exit(3)' | 'an uncaught exception';
 const ENDINGS: Ending[] = ['SIGTERM', 'SIGINT', 'a second SIGINT while flushing', 'the event loop emptying (beforeExit)', 'process.exit(3)', 'an uncaught exception'];
 
@@ -70,7 +76,9 @@ interface Outcome {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** From the last signal sent (or the start, without one) to the end of the process. */
+  /** Whether a second SIGINT was sent (only while the app still ran, 300 ms after the first). */
+  sentSecondSigint: boolean;
+  /** From the moment the ending began (the last signal sent, or the app's GOT line) to the end of the process. */
   endedAfterMs: number;
 }
 
@@ -78,24 +86,34 @@ function isRunning(app: RunningApp): boolean {
   return app.child.exitCode === null && app.child.signalCode === null;
 }
 
-async function run(library: Library, ending: Ending, flag: LoaderFlag, env: Record<string, string> = {}): Promise<Outcome> {
+/** Runs the library's fixture to its end; `secondSigint` only for that ending: send it if the app still runs. */
+async function run(library: Library, ending: Ending, flag: LoaderFlag, options: { env?: Record<string, string>; secondSigint?: boolean } = {}): Promise<Outcome> {
   const how = howOf(ending);
-  let lastSignalAt = Date.now();
-  const app = await startApp(library.fixture, { flag, args: [how, ...(library.args ?? [])], env, waitForListening: how === 'signal' });
+  const app = await startApp(library.fixture, { flag, args: [how, ...(library.args ?? [])], env: options.env, waitForListening: how === 'signal' });
+  let endingBeganAt = 0;
+  if (how !== 'signal') {
+    app.child.stdout!.on('data', () => {
+      if (endingBeganAt === 0 && /^GOT /m.test(app.stdout())) endingBeganAt = Date.now();
+    });
+  }
+  let sentSecondSigint = false;
   if (ending === 'SIGTERM' || ending === 'SIGINT') {
-    lastSignalAt = Date.now();
+    endingBeganAt = Date.now();
     app.child.kill(ending);
   } else if (ending === 'a second SIGINT while flushing') {
-    lastSignalAt = Date.now();
+    endingBeganAt = Date.now();
     app.child.kill('SIGINT');
     await sleep(300);
-    if (isRunning(app)) {
-      lastSignalAt = Date.now();
+    if (options.secondSigint === true && isRunning(app)) {
+      endingBeganAt = Date.now();
       app.child.kill('SIGINT');
+      sentSecondSigint = true;
     }
   }
-  const result = await app.exited;
-  return { ...result, stdout: app.stdout(), stderr: app.stderr(), endedAfterMs: Date.now() - lastSignalAt };
+  // A process that does not end is killed, so the test fails on its outcome (SIGKILL) instead of timing out.
+  const killer = setTimeout(() => app.child.kill('SIGKILL'), HANG_LIMIT_MS);
+  const result = await app.exited.finally(() => clearTimeout(killer));
+  return { ...result, stdout: app.stdout(), stderr: app.stderr(), sentSecondSigint, endedAfterMs: Date.now() - endingBeganAt };
 }
 
 /** What differs between two runs of the same app: ports, temporary file names, stack positions. */
@@ -115,15 +133,28 @@ describe('an app whose only exit listeners come from exit-hook libraries ends as
   for (const library of LIBRARIES) {
     for (const ending of ENDINGS) {
       it(`${library.name}, ended by ${ending}: same exit, each callback once, spans exported`, async () => {
-        const service = `${library.fixture}-${library.args?.[0] ?? ''}-${howOf(ending)}-${ending.length}`;
+        const service = `${library.fixture}-${library.args?.[0] ?? ''}-${ending}`;
         const secondCtrlC = ending === 'a second SIGINT while flushing';
         const collector = secondCtrlC ? slowReceiver : receiver;
-        const env = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.grpcEndpoint, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '4000' };
-        const [bare, traced] = await Promise.all([run(library, ending, 'none'), run(library, ending, 'import', env)]);
+        const env = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.grpcEndpoint, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: `${FLUSH_BOUND_MS}` };
+        // A second Ctrl-C only where the bare app was still running to get one: the same keystrokes for both.
+        const [bare, traced] = secondCtrlC
+          ? await run(library, ending, 'none', { secondSigint: true }).then(async (bare) => [bare, await run(library, ending, 'import', { env, secondSigint: bare.sentSecondSigint })])
+          : await Promise.all([run(library, ending, 'none'), run(library, ending, 'import', { env })]);
+        const context = `bare: ${bare.stdout}${bare.stderr}\ntraced: ${traced.stdout}${traced.stderr}`;
 
-        assert.deepEqual({ code: traced.code, signal: traced.signal }, { code: bare.code, signal: bare.signal }, `bare: ${bare.stdout}${bare.stderr}\ntraced: ${traced.stdout}${traced.stderr}`);
+        assert.deepEqual({ code: traced.code, signal: traced.signal }, { code: bare.code, signal: bare.signal }, context);
         assert.equal(normalise(traced.stdout), normalise(bare.stdout));
-        assert.equal(normalise(traced.stderr), normalise(bare.stderr));
+        const ours = traced.stderr.split('\n').filter((line) => line.startsWith('@acme/otel-register:'));
+        if (traced.sentSecondSigint) {
+          // An app that exits itself at the second Ctrl-C (close-with-grace) does not wait for the collector: one line says so.
+          assert.ok(ours.length <= 1 && ours.every((line) => /spans ended just before exit could not be exported \(no time left to flush\)$/.test(line)), traced.stderr);
+        } else {
+          assert.deepEqual(ours, []);
+        }
+        const appsOwn = (stderr: string) => stderr.split('\n').filter((line) => !line.startsWith('@acme/otel-register:')).join('\n');
+        assert.equal(normalise(appsOwn(traced.stderr)), normalise(bare.stderr));
+
         const callbacks = callbacksIn(traced.stdout);
         assert.equal(new Set(callbacks).size, callbacks.length, `no callback ran twice:\n${traced.stdout}`);
         if (library.removesTmpfile) {
@@ -132,15 +163,89 @@ describe('an app whose only exit listeners come from exit-hook libraries ends as
         } else if (!(library.noCallbackOn ?? []).includes(ending)) {
           assert.ok(callbacks.length > 0, `the library's callback ran:\n${traced.stdout}`);
         }
-        if (secondCtrlC) {
-          // The person wants out: no waiting for the collector's answer (2 s away).
-          assert.ok(traced.endedAfterMs < 1_500, `ended ${traced.endedAfterMs} ms after the last SIGINT`);
-        } else {
-          assert.ok(traced.endedAfterMs < 4_000, `ended ${traced.endedAfterMs} ms after ${ending}`);
-          await receiver.waitForSpans((spans) => spans.some((s) => s.resource['service.name'] === service && s.kind === 'SERVER'), 2_000).catch(() => undefined);
-          assert.equal(receiver.spans.filter((s) => s.resource['service.name'] === service && s.kind === 'SERVER').length, 1, 'the SERVER span reached the collector');
+
+        if (traced.sentSecondSigint) {
+          // The person wants out: no waiting for the collector's answer (1 s away).
+          assert.ok(traced.endedAfterMs < 1_500, `ended ${traced.endedAfterMs} ms after the second SIGINT`);
+          return;
         }
+        // Worker start-up for the exit flush takes a moment more on a busy machine.
+        assert.ok(traced.endedAfterMs < FLUSH_BOUND_MS + 1_500, `ended ${traced.endedAfterMs} ms after ${ending} began`);
+        const serverSpans = () => collector.spans.filter((s) => s.resource['service.name'] === service && s.kind === 'SERVER');
+        await collector.waitForSpans(() => serverSpans().length > 0, 3_000).catch(() => undefined);
+        assert.equal(serverSpans().length, 1, 'the SERVER span reached the collector');
       });
     }
   }
+});
+
+/** Sends `signal`; a process still running HANG_LIMIT_MS later is killed, so the test fails on SIGKILL instead of timing out. */
+async function stopWithin(app: RunningApp, signal: NodeJS.Signals) {
+  const killer = setTimeout(() => app.child.kill('SIGKILL'), HANG_LIMIT_MS);
+  return app.stop(signal).finally(() => clearTimeout(killer));
+}
+
+describe('a listener that is not signal-exit\'s is the app\'s own handler: it keeps the exit', () => {
+  function env(service: string): Record<string, string> {
+    return { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '60000' };
+  }
+  const serverSpansOf = (service: string) => receiver.spans.filter((s) => s.resource['service.name'] === service && s.kind === 'SERVER');
+
+  it('an app with its own SIGTERM handler beside signal-exit: its handler decides (exit 7), signal-exit\'s callback runs once with that code, as bare', async () => {
+    const service = 'own-handler-with-signal-exit';
+    const outcomes = [];
+    for (const flag of ['none', 'import'] as const) {
+      const app = await startApp('own-signal-handler.cjs', { flag, args: ['with-signal-exit'], env: env(service) });
+      assert.equal((await get(`${app.url}/x`)).status, 200);
+      outcomes.push({ ...(await stopWithin(app, 'SIGTERM')), stdout: app.stdout().replace(/LISTENING \d+/, 'LISTENING <port>'), stderr: app.stderr() });
+    }
+    const [bare, traced] = outcomes;
+    assert.deepEqual(traced, bare);
+    assert.deepEqual(traced!.stdout.split('\n'), ['LISTENING <port>', 'APP SIGTERM HANDLER', 'CALLBACK signal-exit v3 code=7 signal=null', '']);
+    assert.equal(traced!.code, 7);
+    await receiver.waitForSpans(() => serverSpansOf(service).length >= 1, 5_000);
+  });
+
+  it('an app whose SIGTERM handler calls process.exit(0) at once, during our flush: exit 0, and the spans of that flush still reach the collector', async () => {
+    const service = 'own-handler-exit-at-once';
+    const app = await startApp('own-signal-handler.cjs', { args: ['exit-at-once'], env: env(service) });
+    for (let i = 0; i < 3; i++) assert.equal((await get(`${app.url}/x${i}`)).status, 200);
+    assert.deepEqual(await stopWithin(app, 'SIGTERM'), { code: 0, signal: null });
+    assert.equal(app.stderr(), '');
+    await receiver.waitForSpans(() => serverSpansOf(service).length >= 3, 5_000).catch(() => undefined);
+    assert.equal(serverSpansOf(service).length, 3, 'sent again from the exit flush, as the export under way died with process.exit()');
+  });
+
+  it('a signal-exit 4 callback that returns true captures SIGTERM: the app goes on and ends by itself (exit 0), as bare', async () => {
+    const service = 'signal-exit-capture';
+    const outcomes = [];
+    for (const flag of ['none', 'import'] as const) {
+      const app = await startApp('use-signal-exit-v4.mjs', { flag, args: ['signal', 'capture'], env: env(service) });
+      outcomes.push({ ...(await stopWithin(app, 'SIGTERM')), stdout: app.stdout().replace(/LISTENING \d+/, 'LISTENING <port>'), stderr: app.stderr() });
+    }
+    const [bare, traced] = outcomes;
+    assert.deepEqual(traced, bare);
+    assert.deepEqual(traced, { code: 0, signal: null, stdout: 'GOT served\nLISTENING <port>\nCALLBACK signal-exit v4 code=null signal=SIGTERM\n', stderr: '' });
+    await receiver.waitForSpans(() => serverSpansOf(service).length >= 1, 5_000);
+  });
+
+  it('a hand-written listener that acts like signal-exit without announcing itself counts as the app\'s: we flush and leave the exit to it, and it never acts', async () => {
+    const bare = await startApp('signal-exit-lookalike.cjs', { flag: 'none' });
+    assert.deepEqual(await stopWithin(bare, 'SIGTERM'), { code: null, signal: 'SIGTERM' });
+    assert.match(bare.stdout(), /CLEANUP/);
+
+    const service = 'signal-exit-lookalike';
+    const traced = await startApp('signal-exit-lookalike.cjs', { env: env(service) });
+    try {
+      traced.child.kill('SIGTERM');
+      await receiver.waitForSpans(() => serverSpansOf(service).length === 1, 5_000);
+      await sleep(1_000);
+      assert.ok(isRunning(traced), 'still running after the flush: its listener waits to be alone, and ours stays');
+      assert.doesNotMatch(traced.stdout(), /CLEANUP/);
+      assert.equal(traced.stderr(), '');
+    } finally {
+      traced.child.kill('SIGKILL');
+      await traced.exited;
+    }
+  });
 });

@@ -146,4 +146,31 @@ describe('BatchingSpanProcessor', () => {
     assert.ok(Date.now() - startedAt >= 25, 'waited for the deadline');
     assert.deepEqual(exporter.sizes, [10]);
   });
+
+  it('hands the exit flush every span not known to be exported: unanswered exports and the queue, once', async () => {
+    const { exporter, processor, end } = setup();
+    end(10);
+    await nextTurn();
+    end(10);
+    await nextTurn();
+    end(3);
+    exporter.calls.shift()!.answer();
+    await nextTurn();
+    assert.equal(processor.takeUnexported().length, 10 + 3, 'the unanswered batch and the three queued, not the answered one');
+    assert.deepEqual(processor.takeUnexported(), [], 'taken once');
+    end(4);
+    const flushed = processor.forceFlush();
+    assert.deepEqual(exporter.sizes, [10, 4], 'later spans are exported as usual');
+    exporter.answerAll();
+    await flushed;
+  });
+
+  it('an export given up after OTEL_BSP_EXPORT_TIMEOUT is not handed to the exit flush again', async () => {
+    const { processor, end } = setup({ exportTimeoutMs: 30 });
+    end(10);
+    await nextTurn();
+    const keepAlive = setInterval(() => {}, 1_000);
+    await processor.forceFlush().finally(() => clearInterval(keepAlive));
+    assert.deepEqual(processor.takeUnexported(), []);
+  });
 });
