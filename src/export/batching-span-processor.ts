@@ -29,15 +29,17 @@ export const MAX_BATCH_GROWTH = 4;
  *   if exports fail, else at most one line a minute and one at the flush),
  *   never silent;
  * - forceFlush and shutdown export everything queued and wait for every
- *   export in flight, so the spans of the last requests before SIGTERM leave.
+ *   export in flight, so the spans of the last requests before SIGTERM leave;
+ * - at process.exit() the queue and the exports still unanswered are handed
+ *   over (takeUnexported) to be sent again by the exit flush.
  */
 export class BatchingSpanProcessor implements SpanProcessor {
   private queue: ReadableSpan[] = [];
   private readonly exporter: SpanExporter;
   private readonly config: BatchConfig;
   private readonly overflow: QueueOverflowReporter;
-  /** Each unanswered export, with its spans. */
-  private readonly inFlight = new Map<Promise<void>, readonly ReadableSpan[]>();
+  /** Each export in flight, with its spans. */
+  private readonly inFlight = new Map<Promise<void>, ReadableSpan[]>();
   private timer: NodeJS.Timeout | undefined;
   private exportScheduled = false;
   private isShutdown = false;
@@ -63,18 +65,18 @@ export class BatchingSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Hands over every span not known to be exported: the queue, and the spans
-   * of exports not answered yet. At process.exit() the event loop will not
-   * run again, so those exports are dead (a library or the app often calls it
-   * right after a signal, while the flush is in flight), and the exit flush
-   * sends these by other means. An unanswered batch the collector did get is
-   * then sent twice, as an OTLP retry would: at least once rather than lost.
+   * Empties the queue, and the exports not yet answered, into the caller's
+   * hands: at process.exit() the event loop will not run again, so the exit
+   * flush exports these by other means. An export in flight dies with the
+   * process (a cluster worker exits when its primary dies, often while the
+   * flush at its own SIGTERM is under way): its spans are sent again, as a
+   * retry would, since the collector may well not have them.
    */
   takeUnexported(): ReadableSpan[] {
     this.clearTimer();
-    const spans = [...this.inFlight.values(), this.queue].flat();
-    this.queue = [];
+    const spans = [...this.inFlight.values()].flat().concat(this.queue);
     this.inFlight.clear();
+    this.queue = [];
     return spans;
   }
 
