@@ -10,9 +10,11 @@
  *   each emitter's `count` is the number of loaded copies, each listening to
  *   every signal once. Its listeners are not reachable, so they are told apart
  *   by that count, the same test signal-exit applies itself.
- * - exit-hook, async-exit-hook and close-with-grace end the process
- *   themselves with process.exit() (128+n, 128+n, 0) whatever else listens:
- *   to us they are the app's own handler, which keeps the exit.
+ * - exit-hook (5) and async-exit-hook (2) run their hooks and then call
+ *   process.exit(128+n) whatever else listens; close-with-grace (2) calls its
+ *   function once, then process.exit(0), or 1 after an error, its timeout or
+ *   a second signal. To us they are the app's own handler, which keeps the
+ *   exit; the exit flush sends what their process.exit() cut short.
  * Any listener that does not announce itself is the app's.
  */
 const SIGNAL_EXIT_V4 = Symbol.for('signal-exit emitter');
