@@ -1,5 +1,5 @@
 import { context as contextApi, isSpanContextValid, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
-import { TracerProvider, type TracerProviderOptions } from '@opentelemetry/sdk-trace';
+import { RandomIdGenerator, TracerProvider, type IdGenerator, type TracerProviderOptions } from '@opentelemetry/sdk-trace';
 
 /** W3C Trace Context Level 2, "Random Trace ID Flag": the second bit of trace-flags. */
 export const RANDOM_TRACE_ID_FLAG = 0x02;
@@ -15,8 +15,9 @@ type StartSpan = Tracer['startSpan'];
  * - continuing a trace: the flag of every outgoing traceparent with that
  *   trace id is the flag of the incoming one, set or unset;
  * - starting a trace: when at least the right-most 7 bytes of the trace id
- *   are random, the flag SHOULD be set. The SDK's RandomIdGenerator draws all
- *   16 bytes, so it is set unless another IdGenerator was given.
+ *   are random, the flag SHOULD be set. The SDK's RandomIdGenerator and our
+ *   PooledRandomIdGenerator draw all 16 bytes, so it is set with either, and
+ *   not with any other IdGenerator.
  *
  * This provider sets bit 0x02 of each span's context right after the SDK
  * built it, leaving the sampled bit (the sampler's decision) alone. Neither a
@@ -33,7 +34,7 @@ export class RandomTraceIdFlagTracerProvider extends TracerProvider {
 
   constructor(options: TracerProviderOptions = {}) {
     super(options);
-    this.#newTraceIdsAreRandom = options.idGenerator === undefined;
+    this.#newTraceIdsAreRandom = drawsRandomTraceIds(options.idGenerator);
   }
 
   override getTracer(name: string, version?: string, options?: { schemaUrl?: string }): Tracer {
@@ -45,6 +46,11 @@ export class RandomTraceIdFlagTracerProvider extends TracerProvider {
     }
     return tracer;
   }
+}
+
+/** No generator means the SDK's RandomIdGenerator; ours says so with `traceIdsAreRandom`. */
+function drawsRandomTraceIds(idGenerator: IdGenerator | undefined): boolean {
+  return idGenerator === undefined || idGenerator instanceof RandomIdGenerator || (idGenerator as { traceIdsAreRandom?: unknown }).traceIdsAreRandom === true;
 }
 
 function withRandomTraceIdFlag(startSpan: StartSpan, newTraceIdsAreRandom: boolean): StartSpan {

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, trace, type Context, type SpanContext } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { suppressTracing } from '@opentelemetry/core';
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type ReadableSpan, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, RandomIdGenerator, type ReadableSpan, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { PooledRandomIdGenerator } from '../../src/pooled-random-id-generator.ts';
 import { RandomTraceIdFlagTracerProvider } from '../../src/random-trace-id-flag.ts';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -87,6 +88,18 @@ describe('the random-trace-id flag of new spans', () => {
     assert.equal(tracer.startSpan('new').spanContext().traceFlags, 0x01);
     assert.equal(tracer.startSpan('continued', {}, remoteParent(0x03)).spanContext().traceFlags, 0x03);
   });
+
+  for (const [name, make] of [
+    ['our pooled generator (what start.ts passes)', () => new PooledRandomIdGenerator()],
+    ["the SDK's RandomIdGenerator given explicitly", () => new RandomIdGenerator()],
+  ] as const) {
+    test(`with ${name}, new trace ids are random: the flag is set`, () => {
+      const provider = new RandomTraceIdFlagTracerProvider({ sampler: SAMPLERS['always_on']!(), idGenerator: make() });
+      const tracer = provider.getTracer('t');
+      assert.equal(tracer.startSpan('new').spanContext().traceFlags, 0x03);
+      assert.equal(tracer.startSpan('continued', {}, remoteParent(0x01)).spanContext().traceFlags, 0x01);
+    });
+  }
 
   test('suppressed tracing: the shared invalid span context is left alone', () => {
     const provider = new RandomTraceIdFlagTracerProvider({ sampler: SAMPLERS['always_on']!() });
