@@ -5,6 +5,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { printLine } from '../logging.ts';
+import { exitDeadline } from './exit-deadline.ts';
 import type { PlainResourceMetrics } from '../metrics/exit-collection.ts';
 
 /** The last metric collection, taken synchronously at exit, and where it goes. */
@@ -44,7 +45,9 @@ export function installExitFlush(flushers: readonly ExitFlusher[]): void {
  * OTLP at exit: the pending spans, and the last metric collection when
  * metrics go to OTLP too, are handed to one worker thread, which exports them
  * with the same OTLP settings while this thread blocks (Atomics.wait) for at
- * most `timeoutMs`, for both signals together.
+ * most `timeoutMs` for both signals together, or what is left of it when
+ * process.exit() cuts short a flush under way (at a signal or beforeExit:
+ * the exit deadline); none after a second Ctrl-C.
  */
 export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number, metrics?: ExitMetrics): ExitFlusher {
   return () => {
@@ -52,7 +55,9 @@ export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], o
     const collection = metrics?.collect();
     if (spans.length === 0 && collection === undefined) return;
     // One worker, one deadline for both signals.
-    const outcome = exportInWorker(spans, otlp, timeoutMs, collection === undefined || metrics === undefined ? undefined : { otlp: metrics.otlp, collection });
+    const timeLeftMs = Math.min(timeoutMs, exitDeadline() - Date.now());
+    const outcome: ExitOutcome =
+      timeLeftMs >= MIN_WORKER_FLUSH_MS ? exportInWorker(spans, otlp, timeLeftMs, collection === undefined || metrics === undefined ? undefined : { otlp: metrics.otlp, collection }) : { spans: 'no time left to flush', metrics: 'no time left to flush' };
     const spansLost = outcome.spans !== undefined && spans.length > 0;
     const metricsLost = outcome.metrics !== undefined && collection !== undefined;
     const points = collection?.scopeMetrics.reduce((sum, scope) => sum + scope.metrics.reduce((inner, metric) => inner + metric.dataPoints.length, 0), 0);
@@ -62,6 +67,13 @@ export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], o
     else if (metricsLost) printLine(`the last metric collection at exit (${points} metric points) could not be exported (${outcome.metrics})`);
   };
 }
+
+/**
+ * A worker needs about this long to load the exporter and send, on an idle
+ * machine: with less time left it cannot succeed, and one still starting up
+ * when the process ends holds the exit until it can be stopped.
+ */
+const MIN_WORKER_FLUSH_MS = 250;
 
 /**
  * Beside this file when unbundled (.ts when run from source in unit tests);

@@ -159,4 +159,13 @@ describe('BatchingSpanProcessor', () => {
     assert.equal(processor.takeUnexported().length, 15, 'the unanswered export (10) and the queued rest (5)');
     assert.equal(processor.takeUnexported().length, 0);
   });
+
+  it('an export given up after OTEL_BSP_EXPORT_TIMEOUT is not handed to the exit flush again', async () => {
+    const { processor, end } = setup({ exportTimeoutMs: 30 });
+    end(10);
+    await nextTurn();
+    const keepAlive = setInterval(() => {}, 1_000);
+    await processor.forceFlush().finally(() => clearInterval(keepAlive));
+    assert.deepEqual(processor.takeUnexported(), []);
+  });
 });
