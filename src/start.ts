@@ -78,9 +78,11 @@ function bothSignals(traces: Flushable, metrics: Flushable): Flushable {
       await settle(() => traces.forceFlush());
       await settle(() => metrics.forceFlush());
     },
+    // Metrics are flushed, not shut down: an instrumentation loaded after this (a
+    // module first required during the shutdown) would get a warning from a shut-down MeterProvider.
     shutdown: async () => {
       await settle(() => traces.shutdown());
-      await settle(() => metrics.shutdown());
+      await settle(() => metrics.forceFlush());
     },
   };
 }

@@ -109,7 +109,7 @@ export function readConfig(env: Env, reportWarning: Warn): Config {
     exporters: Object.freeze(readExporters(env, warn)),
     otlp,
     batch,
-    metrics: readMetricsConfig(env, warn),
+    metrics: readMetricsConfig(env, warn, readExporters(env, () => {}).includes('otlp')),
     ...readSampler(env, warn),
     spanLimits: Object.freeze(readSpanLimits(env, warn)),
     instrumentations: Object.freeze(readInstrumentations(env, warn)),

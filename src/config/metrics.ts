@@ -31,8 +31,9 @@ export interface MetricsConfig {
   readonly prometheus: PrometheusConfig;
 }
 
-export function readMetricsConfig(env: Env, warn: Warn): MetricsConfig {
-  const exporters = readMetricExporters(env, warn);
+/** tracesToOtlp: whether OTEL_TRACES_EXPORTER includes otlp (the default when OTEL_METRICS_EXPORTER is unset follows it). */
+export function readMetricsConfig(env: Env, warn: Warn, tracesToOtlp = true): MetricsConfig {
+  const exporters = readMetricExporters(env, warn, tracesToOtlp);
   const intervalMs = readNumber(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000, warn, { min: 1, max: 86_400_000 });
   let timeoutMs = readNumber(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000, warn, { min: 1, max: 600_000 });
   if (timeoutMs > intervalMs) {
@@ -62,9 +63,11 @@ export function readMetricsConfig(env: Env, warn: Warn): MetricsConfig {
   });
 }
 
-function readMetricExporters(env: Env, warn: Warn): MetricExporterName[] {
+function readMetricExporters(env: Env, warn: Warn, tracesToOtlp: boolean): MetricExporterName[] {
   const items = readList(env, 'OTEL_METRICS_EXPORTER');
-  if (items === undefined) return ['otlp'];
+  // Unset: metrics go where spans go. Spans kept on the console or not exported
+  // mean no collector is there to take metrics: asked for, they are sent anyway.
+  if (items === undefined) return tracesToOtlp ? ['otlp'] : [];
   const known = splitKnown('OTEL_METRICS_EXPORTER', items, METRIC_EXPORTER_NAMES, warn, {}, 'otlp');
   if (known.length === 0) return ['otlp'];
   return known.includes('none') ? [] : (known as MetricExporterName[]);

@@ -129,7 +129,7 @@ describe('OTEL_METRICS_EXPORTER', () => {
         env: {
           OTEL_SERVICE_NAME: `metrics-delta-${protocol}`,
           OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
-          OTEL_TRACES_EXPORTER: 'none',
+          OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'otlp',
           OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.httpEndpoint}/v1/metrics`,
           OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
           OTEL_METRIC_EXPORT_INTERVAL: '200',
@@ -187,7 +187,7 @@ describe('OTEL_METRICS_EXPORTER', () => {
   it('a collector that refuses metrics: one line when it starts failing, one with the count of lost points when it works again', async () => {
     receiver.setBehaviour({ grpcStatus: 14, grpcMessage: 'collector restarting' });
     const app = await startApp('use-express.cjs', {
-      env: { OTEL_SERVICE_NAME: 'metrics-outage', OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '200' },
+      env: { OTEL_SERVICE_NAME: 'metrics-outage', OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '200' },
     });
     try {
       await get(`${app.url}/users/1`);

@@ -52,6 +52,14 @@ describe('metrics configuration', () => {
     assert.equal(warnings.length, 1);
   });
 
+  it('unset, OTEL_METRICS_EXPORTER follows the spans: otlp when they go to OTLP, none when they stay on the console or are not exported', () => {
+    assert.deepEqual(read({ OTEL_TRACES_EXPORTER: 'console' }).config.metrics.exporters, []);
+    assert.deepEqual(read({ OTEL_TRACES_EXPORTER: 'none' }).config.metrics.exporters, []);
+    assert.deepEqual(read({ OTEL_TRACES_EXPORTER: 'console,otlp' }).config.metrics.exporters, ['otlp']);
+    assert.deepEqual(read({ OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'otlp' }).config.metrics.exporters, ['otlp']);
+    assert.deepEqual(read({ OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'console' }).config.metrics.exporters, ['console']);
+  });
+
   it('a bad generic variable read for both signals is one line, not two', () => {
     const { warnings } = read({ OTEL_EXPORTER_OTLP_PROTOCOL: 'udp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.example:4317' });
     assert.equal(warnings.length, 2, warnings.join('\n'));
