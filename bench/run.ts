@@ -61,11 +61,12 @@ if (LOAD_GENERATOR === 'autocannon' && options['load-generator'] === undefined) 
 }
 const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
-type VariantName = 'bare' | 'ours' | 'ours-none' | 'dd-trace' | 'upstream';
-const VARIANTS: readonly VariantName[] = ['bare', 'ours', 'ours-none', 'dd-trace', 'upstream'];
+type VariantName = 'bare' | 'ours' | 'ours-traces' | 'ours-none' | 'dd-trace' | 'upstream';
+const VARIANTS: readonly VariantName[] = ['bare', 'ours', 'ours-traces', 'ours-none', 'dd-trace', 'upstream'];
 const TITLES: Record<VariantName, string> = {
   bare: 'bare',
-  ours: 'ours',
+  ours: 'ours (traces + metrics)',
+  'ours-traces': 'ours, traces only',
   'ours-none': 'ours, exporter none',
   'dd-trace': 'dd-trace',
   upstream: 'upstream register',
@@ -118,6 +119,8 @@ function envFor(variant: VariantName, serviceName: string, extra: Record<string,
     OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
   });
   if (variant === 'ours-none') env.OTEL_TRACES_EXPORTER = 'none';
+  // Metrics are on by default; this column is the per-request cost without them.
+  if (variant === 'ours-traces') env.OTEL_METRICS_EXPORTER = 'none';
   if (variant === 'upstream') {
     // Upstream defaults to http/protobuf, no compression, and also exports metrics and logs.
     Object.assign(env, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' });
@@ -127,7 +130,7 @@ function envFor(variant: VariantName, serviceName: string, extra: Record<string,
 
 function loaderArgs(variant: VariantName): string[] {
   if (variant === 'upstream') return ['--import', '@opentelemetry/auto-instrumentations-node/register'];
-  if (variant === 'ours' || variant === 'ours-none') return ['--import', '@acme/otel-register'];
+  if (variant === 'ours' || variant === 'ours-traces' || variant === 'ours-none') return ['--import', '@acme/otel-register'];
   if (variant === 'dd-trace') return ['--require', 'dd-trace/init'];
   return [];
 }
@@ -300,7 +303,7 @@ async function runLoad(variant: VariantName, app: 'http' | 'express', round: num
   const quietMs = exitedInTime ? 2_000 : 5_000;
   let exported = 0;
   if (variant === 'dd-trace') exported = await settledCount(() => ddAgent.traces(), stats.served, quietMs);
-  else if (variant === 'ours' || variant === 'upstream') exported = await settledCount(() => receiver.counts.get(service)?.SERVER ?? 0, stats.served, quietMs);
+  else if (variant === 'ours' || variant === 'ours-traces' || variant === 'upstream') exported = await settledCount(() => receiver.counts.get(service)?.SERVER ?? 0, stats.served, quietMs);
   if (!exitedInTime) {
     // Upstream's SIGTERM handler shuts the SDK down but leaves the server running.
     child.kill('SIGKILL');

@@ -10,11 +10,26 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { build, type Plugin } from 'esbuild';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const ENTRY = path.join(REPO_ROOT, 'dist', 'src', 'start.js');
-const BUNDLED = ['@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/sdk-trace', '@opentelemetry/resources', '@opentelemetry/context-async-hooks', '@opentelemetry/semantic-conventions'];
+const BUNDLED = [
+  '@opentelemetry/api',
+  '@opentelemetry/core',
+  '@opentelemetry/sdk-trace',
+  '@opentelemetry/resources',
+  '@opentelemetry/context-async-hooks',
+  '@opentelemetry/semantic-conventions',
+  // Metrics are on by default, so the MeterProvider loads at every start too.
+  '@opentelemetry/sdk-metrics',
+];
+/**
+ * sdk-metrics 3.1.0 pins core and resources 3.1.0 (a nested copy); the bundle
+ * gives it the top-level 3.1.x ones instead of a second copy of each.
+ */
+const SHARED_IN_BUNDLE = ['@opentelemetry/core', '@opentelemetry/resources'];
 
 const versions = Object.fromEntries(
   BUNDLED.map((name) => [name, (JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]),
@@ -25,6 +40,10 @@ const keepOthersExternal: Plugin = {
   name: 'keep-others-external',
   setup(builder) {
     builder.onResolve({ filter: /^[^./#]/ }, (args) => {
+      const shared = SHARED_IN_BUNDLE.find((name) => args.path === name);
+      if (shared !== undefined && args.resolveDir.includes(`${path.sep}node_modules${path.sep}@opentelemetry${path.sep}sdk-metrics${path.sep}`)) {
+        return { path: createRequire(path.join(REPO_ROOT, 'package.json')).resolve(shared) };
+      }
       const isBundled = BUNDLED.some((name) => args.path === name || args.path.startsWith(`${name}/`));
       return isBundled ? undefined : { path: args.path, external: true };
     });

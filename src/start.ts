@@ -7,6 +7,8 @@ import { shareBundledPackages } from './bundled-packages.ts';
 import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
 import { createSpanPipeline } from './export/index.ts';
+import { createMetricsPipeline } from './metrics/index.ts';
+import { RecordHttpSpansSampler } from './metrics/record-http-sampler.ts';
 import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
@@ -14,7 +16,7 @@ import { registerWithParentlessRequireGuard } from './instrumentations/parentles
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
-import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
+import { EndedSpanCounter, installShutdownHandlers, type Flushable } from './lifecycle/shutdown.ts';
 import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
 import { PooledRandomIdGenerator } from './pooled-random-id-generator.ts';
@@ -34,29 +36,55 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
       warnings.push(line);
       printLine(line);
     });
-    registerSecrets(Object.values(config.otlp.headers));
+    registerSecrets([...Object.values(config.otlp.headers), ...Object.values(config.metrics.otlp.headers)]);
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
-    const pipeline = createSpanPipeline(config);
+    const resource = buildResource(config, readOwnVersion());
+    // Before the instrumentations load: they take the global MeterProvider when created.
+    const metricsPipeline = config.metrics.exporters.length > 0 ? createMetricsPipeline(config, resource) : undefined;
+    // The last metric collection leaves with the OTLP exit flush of the spans.
+    const pipeline = createSpanPipeline(config, metricsPipeline?.exitMetrics);
     // Carries the W3C random-trace-id flag, which the SDK's own provider drops.
     const provider = new RandomTraceIdFlagTracerProvider({
-      resource: buildResource(config, readOwnVersion()),
-      sampler: createSampler(config.sampler, config.samplerRatio),
+      resource,
+      sampler: metricsPipeline === undefined ? createSampler(config.sampler, config.samplerRatio) : new RecordHttpSpansSampler(createSampler(config.sampler, config.samplerRatio)),
       // Cheaper than the SDK's Math.random() per 4 bytes, and from the CSPRNG.
       idGenerator: new PooledRandomIdGenerator(),
       spanLimits: { ...config.spanLimits },
       // The sanitizer first: it must rewrite statements before any processor sees the span.
-      spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...pipeline.processors],
+      spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...(metricsPipeline === undefined ? [] : [metricsPipeline.spanProcessor]), ...pipeline.processors],
     });
     context.setGlobalContextManager(new EmitterBindingContextManager().enable());
     propagation.setGlobalPropagator(createPropagator(config.propagators));
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
-    installShutdownHandlers(provider, counter, config.shutdownTimeoutMs);
+    installShutdownHandlers(metricsPipeline === undefined ? provider : bothSignals(provider, metricsPipeline.provider), counter, config.shutdownTimeoutMs);
     installExitFlush(pipeline.exitFlushers);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
+}
+
+/**
+ * SIGTERM, SIGINT and beforeExit flush spans, then the last metric collection,
+ * within the one deadline. Spans first: an app that exits on its own shortly
+ * after SIGTERM must not lose them to the metrics exporter's first load; what
+ * the metrics flush does not deliver by then, the exit flush still sends.
+ */
+function bothSignals(traces: Flushable, metrics: Flushable): Flushable {
+  const settle = (work: () => Promise<void>) => work().catch(() => {});
+  return {
+    forceFlush: async () => {
+      await settle(() => traces.forceFlush());
+      await settle(() => metrics.forceFlush());
+    },
+    // Metrics are flushed, not shut down: an instrumentation loaded after this (a
+    // module first required during the shutdown) would get a warning from a shut-down MeterProvider.
+    shutdown: async () => {
+      await settle(() => traces.shutdown());
+      await settle(() => metrics.forceFlush());
+    },
+  };
 }
 
 function installInstrumentations(config: Config): void {

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes } from '@opentelemetry/api';
 import { writeSync } from 'node:fs';
 import { hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -73,6 +73,8 @@ export class ConsoleTreeProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     this.openSpanIds.delete(span.spanContext().spanId);
+    // Recorded but not sampled (kept for the HTTP duration metrics): not for export.
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     const traceId = span.spanContext().traceId;
     const spans = this.openTraces.get(traceId) ?? [];
     spans.push(span);

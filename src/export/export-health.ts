@@ -3,6 +3,22 @@ import { printLine } from '../logging.ts';
 /** While exports work, a full queue is reported at most this often, with the count since the last line. */
 const QUEUE_FULL_REPORT_INTERVAL_MS = 60_000;
 
+/** How the lines name what is exported: the signal, and the unit its losses are counted in. */
+export interface ExportedItems {
+  readonly signal: string;
+  readonly items: string;
+}
+
+export const SPANS: ExportedItems = { signal: 'spans', items: 'spans' };
+
+/**
+ * Spans and metrics usually go to the same collector: when it fails, that is
+ * one problem and one line, from the signal that noticed first. Each signal
+ * still reports its own recovery line with its own count.
+ */
+const failingByTarget = new Map<string, Set<ExportHealth>>();
+export const METRIC_POINTS: ExportedItems = { signal: 'metrics', items: 'metric points' };
+
 /**
  * Turns a stream of export results into two lines a person can act on: one
  * when exporting starts failing (with the reason) and one when it recovers
@@ -21,13 +37,15 @@ export class ExportHealth {
   private readonly target: string;
   private readonly maxQueueSize: number | undefined;
   private readonly now: () => number;
+  private readonly what: ExportedItems;
   /** Errors already reported here, so the SDK's global error handler can stay quiet about them. */
   readonly reported = new WeakSet<object>();
 
-  constructor(target: string, maxQueueSize?: number, now: () => number = Date.now) {
+  constructor(target: string, maxQueueSize?: number, now: () => number = Date.now, what: ExportedItems = SPANS) {
     this.target = target;
     this.maxQueueSize = maxQueueSize;
     this.now = now;
+    this.what = what;
   }
 
   /** A batch leaves for the exporter; the ticket tells its outcome apart from those of exports still in flight. */
@@ -60,7 +78,12 @@ export class ExportHealth {
       return;
     }
     this.failing = true;
-    printLine(`exporting spans to ${this.target} failed (${describeExportError(error)}); spans are dropped until it works again`);
+    const failingHere = failingByTarget.get(this.target) ?? new Set<ExportHealth>();
+    failingByTarget.set(this.target, failingHere);
+    const alreadySaid = [...failingHere].some((other) => other.what.signal !== this.what.signal);
+    failingHere.add(this);
+    if (alreadySaid) return;
+    printLine(`exporting ${this.what.signal} to ${this.target} failed (${describeExportError(error)}); ${this.what.items} are dropped until it works again`);
   }
 
   /**
@@ -73,7 +96,8 @@ export class ExportHealth {
     for (const ticket of this.inFlight) if (ticket < this.recoveredBy) return;
     this.failing = false;
     this.recoveredBy = undefined;
-    printLine(`exporting spans to ${this.target} works again; ${this.droppedWhileFailing} spans were dropped while it failed`);
+    failingByTarget.get(this.target)?.delete(this);
+    printLine(`exporting ${this.what.signal} to ${this.target} works again; ${this.droppedWhileFailing} ${this.what.items} were dropped while it failed`);
     this.droppedWhileFailing = 0;
   }
 

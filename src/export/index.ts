@@ -2,7 +2,7 @@ import { diag } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config/index.ts';
-import { otlpExitFlusher, type ExitFlusher } from '../lifecycle/exit-flush.ts';
+import { otlpExitFlusher, type ExitFlusher, type ExitMetrics } from '../lifecycle/exit-flush.ts';
 import { BatchingSpanProcessor } from './batching-span-processor.ts';
 import { ExportHealth } from './export-health.ts';
 import { ConsoleTreeProcessor } from './console-tree-processor.ts';
@@ -19,7 +19,7 @@ export interface SpanPipeline {
 }
 
 /** One processor per exporter named in OTEL_TRACES_EXPORTER; none for `none`. */
-export function createSpanPipeline(config: Config): SpanPipeline {
+export function createSpanPipeline(config: Config, exitMetrics?: ExitMetrics): SpanPipeline {
   const health = new ExportHealth(`${new URL(config.otlp.url).host} (OTLP ${config.otlp.protocol})`, config.batch.maxQueueSize);
   installQuietErrorHandler(health);
   const exitFlushers: ExitFlusher[] = [];
@@ -31,22 +31,28 @@ export function createSpanPipeline(config: Config): SpanPipeline {
     }
     const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health, config.otlp.timeoutMs + ANSWER_MARGIN_MS);
     const otlp = new BatchingSpanProcessor(exporter, config.batch, health);
-    exitFlushers.push(otlpExitFlusher(() => otlp.takeUnexported(), config.otlp, config.shutdownTimeoutMs));
+    exitFlushers.push(otlpExitFlusher(() => otlp.takeUnexported(), config.otlp, config.shutdownTimeoutMs, exitMetrics));
     return otlp;
   });
+  // Metrics to OTLP without spans to OTLP: the exit flush carries the metrics alone.
+  if (exitMetrics !== undefined && !config.exporters.includes('otlp')) exitFlushers.push(otlpExitFlusher(() => [], config.otlp, config.shutdownTimeoutMs, exitMetrics));
   return { processors, exitFlushers };
 }
 
 /**
  * The batch processor hands every failed export to the global error handler,
  * which by default logs each one: a log line per batch while the collector is
- * down. Failures ExportHealth already reported are dropped; anything else is
+ * down. Failures an ExportHealth (spans', metrics') already reported are dropped; anything else is
  * logged once per distinct message.
  */
-function installQuietErrorHandler(health: ExportHealth): void {
+const quietedBy: ExportHealth[] = [];
+
+export function installQuietErrorHandler(health: ExportHealth): void {
+  quietedBy.push(health);
+  if (quietedBy.length > 1) return;
   const seen = new Set<string>();
   setGlobalErrorHandler((error) => {
-    if (typeof error === 'object' && error !== null && health.reported.has(error)) return;
+    if (typeof error === 'object' && error !== null && quietedBy.some((one) => one.reported.has(error))) return;
     const message = error instanceof Error ? error.message : String(error);
     if (seen.has(message) || seen.size > 100) return;
     seen.add(message);

@@ -52,7 +52,12 @@ function httpConfig(config: Config): Record<string, unknown> {
   const ignored = createPathFilter(config.ignorePaths);
   // Read by our ListenerFreeHttpInstrumentation (src/instrumentations/http.ts), ignored by upstream's.
   const options: Record<string, unknown> = { acmeObserveEmit: observeEmit };
-  if (ignored !== undefined) options.ignoreIncomingRequestHook = (request: { url?: string }) => ignored(request.url);
+  // Prometheus scrapes of our own /metrics endpoint are not the app's requests.
+  const scrapePort = config.metrics.exporters.includes('prometheus') ? config.metrics.prometheus.port : undefined;
+  if (ignored !== undefined || scrapePort !== undefined) {
+    options.ignoreIncomingRequestHook = (request: { url?: string; socket?: { localPort?: number } }) =>
+      (scrapePort !== undefined && request.socket?.localPort === scrapePort) || (ignored?.(request.url) ?? false);
+  }
   Object.assign(options, headerCaptureOptions(config.captureHeaders));
   if (formats.length === 0) return options;
   return {

@@ -116,10 +116,10 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
  * any upstream instrumentation that is neither in the table nor here.
  */
 export const UPSTREAM_SKIPPED: Readonly<Record<string, string>> = Object.freeze({
-  // Both only record metrics, and this package sets up tracing only: with no
-  // MeterProvider they would sample the event loop / poll the host for nothing.
-  'runtime-node': 'metrics only (event loop delay, GC, heap); we export traces only',
-  'host-metrics': 'metrics only (CPU, memory, network of the host); we export traces only',
+  // Metrics only, so not lazily loaded instrumentations: src/metrics/runtime.ts starts
+  // runtime-node's collectors with the MeterProvider; host metrics are the collector's job.
+  'runtime-node': 'metrics only (event loop delay, GC, heap): started by src/metrics/runtime.ts when metrics are on',
+  'host-metrics': 'metrics only (CPU, memory, network of the host); a host-level collector reports these better',
 });
 
 export const INSTRUMENTATION_NAMES: readonly string[] = INSTRUMENTATIONS.map((e) => e.name);

@@ -8,6 +8,8 @@ import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { createOtlpExporter } from '../export/otlp-exporter.ts';
+import type { PlainResourceMetrics } from '../metrics/exit-collection.ts';
+import { createOtlpMetricExporter } from '../metrics/otlp-metric-exporter.ts';
 import { W3CTraceState } from '../propagators/trace-state.ts';
 import type { PlainSpan, PlainSpanContext } from './exit-flush.ts';
 
@@ -17,13 +19,22 @@ interface ExitFlushData {
   otlp: OtlpConfig;
   spans: PlainSpan[];
   timeoutMs: number;
+  /** The last metric collection, when metrics go to OTLP. */
+  metrics?: { otlp: OtlpConfig; collection: PlainResourceMetrics };
 }
 
 const data = workerData as ExitFlushData;
 
-function finish(code: 1 | 2, error?: string): void {
-  if (error !== undefined) data.port.postMessage({ error });
-  Atomics.store(data.done, 0, code);
+/** Both exports run at once; the main thread is woken when the last one answers. */
+const errors: { error?: string; metricsError?: string } = {};
+let pending = 0;
+
+function settle(key: 'error' | 'metricsError', error?: string): void {
+  if (error !== undefined) errors[key] = error;
+  if (--pending > 0) return;
+  const failed = errors.error !== undefined || errors.metricsError !== undefined;
+  if (failed) data.port.postMessage(errors);
+  Atomics.store(data.done, 0, failed ? 2 : 1);
   Atomics.notify(data.done, 0);
 }
 
@@ -50,12 +61,28 @@ function toReadableSpans(spans: readonly PlainSpan[]): ReadableSpan[] {
   });
 }
 
-try {
-  const exporter = createOtlpExporter({ ...data.otlp, timeoutMs: Math.min(data.otlp.timeoutMs, data.timeoutMs) }, { retry: false });
-  exporter.export(toReadableSpans(data.spans), (result) => {
-    if (result.code === ExportResultCode.SUCCESS) finish(1);
-    else finish(2, result.error?.message.split('\n')[0] ?? 'export failed');
-  });
-} catch (error) {
-  finish(2, (error as Error).message);
+const reason = (error: Error | undefined) => error?.message.split('\n')[0] ?? 'export failed';
+const exportSpans = data.spans.length > 0;
+pending = (exportSpans ? 1 : 0) + (data.metrics === undefined ? 0 : 1);
+
+if (exportSpans) {
+  try {
+    const exporter = createOtlpExporter({ ...data.otlp, timeoutMs: Math.min(data.otlp.timeoutMs, data.timeoutMs) }, { retry: false });
+    exporter.export(toReadableSpans(data.spans), (result) => settle('error', result.code === ExportResultCode.SUCCESS ? undefined : reason(result.error)));
+  } catch (error) {
+    settle('error', (error as Error).message);
+  }
+}
+
+if (data.metrics !== undefined) {
+  try {
+    const { otlp, collection } = data.metrics;
+    const exporter = createOtlpMetricExporter({ ...otlp, timeoutMs: Math.min(otlp.timeoutMs, data.timeoutMs) });
+    const resourceMetrics = { ...collection, resource: { ...collection.resource, asyncAttributesPending: false } };
+    exporter.export(resourceMetrics as unknown as Parameters<typeof exporter.export>[0], (result) =>
+      settle('metricsError', result.code === ExportResultCode.SUCCESS ? undefined : reason(result.error)),
+    );
+  } catch (error) {
+    settle('metricsError', (error as Error).message);
+  }
 }

@@ -6,6 +6,13 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { printLine } from '../logging.ts';
 import { exitDeadline } from './exit-deadline.ts';
+import type { PlainResourceMetrics } from '../metrics/exit-collection.ts';
+
+/** The last metric collection, taken synchronously at exit, and where it goes. */
+export interface ExitMetrics {
+  collect: () => PlainResourceMetrics | undefined;
+  otlp: OtlpConfig;
+}
 
 /**
  * What an exporter still holds, handed over without the event loop: each
@@ -35,19 +42,29 @@ export function installExitFlush(flushers: readonly ExitFlusher[]): void {
 }
 
 /**
- * OTLP at exit: the pending spans are handed to a worker thread, which
- * exports them with the same OTLP settings while this thread blocks
- * (Atomics.wait) for at most `timeoutMs`, or what is left of it when
+ * OTLP at exit: the pending spans, and the last metric collection when
+ * metrics go to OTLP too, are handed to one worker thread, which exports them
+ * with the same OTLP settings while this thread blocks (Atomics.wait) for at
+ * most `timeoutMs` for both signals together, or what is left of it when
  * process.exit() cuts short a flush under way (at a signal or beforeExit:
  * the exit deadline); none after a second Ctrl-C.
  */
-export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number): ExitFlusher {
+export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number, metrics?: ExitMetrics): ExitFlusher {
   return () => {
     const spans = takeUnexported();
-    if (spans.length === 0) return;
+    const collection = metrics?.collect();
+    if (spans.length === 0 && collection === undefined) return;
+    // One worker, one deadline for both signals.
     const timeLeftMs = Math.min(timeoutMs, exitDeadline() - Date.now());
-    const outcome = timeLeftMs >= MIN_WORKER_FLUSH_MS ? exportInWorker(spans, otlp, timeLeftMs) : 'no time left to flush';
-    if (outcome !== undefined) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome})`);
+    const outcome: ExitOutcome =
+      timeLeftMs >= MIN_WORKER_FLUSH_MS ? exportInWorker(spans, otlp, timeLeftMs, collection === undefined || metrics === undefined ? undefined : { otlp: metrics.otlp, collection }) : { spans: 'no time left to flush', metrics: 'no time left to flush' };
+    const spansLost = outcome.spans !== undefined && spans.length > 0;
+    const metricsLost = outcome.metrics !== undefined && collection !== undefined;
+    const points = collection?.scopeMetrics.reduce((sum, scope) => sum + scope.metrics.reduce((inner, metric) => inner + metric.dataPoints.length, 0), 0);
+    // One line for one problem: a collector that did not answer loses both.
+    if (spansLost && metricsLost) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome.spans}), nor the last metric collection (${points} metric points)`);
+    else if (spansLost) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome.spans})`);
+    else if (metricsLost) printLine(`the last metric collection at exit (${points} metric points) could not be exported (${outcome.metrics})`);
   };
 }
 
@@ -71,14 +88,25 @@ function workerFile(): string {
 /** Done: 1 = exported, 2 = failed (reason posted on the port). */
 const PENDING = 0;
 
-function exportInWorker(spans: readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number): string | undefined {
+/** What failed, per signal (undefined: exported or nothing to send). */
+interface ExitOutcome {
+  spans?: string;
+  metrics?: string;
+}
+
+function exportInWorker(
+  spans: readonly ReadableSpan[],
+  otlp: OtlpConfig,
+  timeoutMs: number,
+  metrics: { otlp: OtlpConfig; collection: PlainResourceMetrics } | undefined,
+): ExitOutcome {
   const startedAt = Date.now();
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;
   try {
     worker = new Worker(workerFile(), {
-      workerData: { done, port: port2, otlp, spans: spans.map(toPlainSpan), timeoutMs },
+      workerData: { done, port: port2, otlp, spans: spans.map(toPlainSpan), timeoutMs, metrics },
       transferList: [port2],
       // Lean and silent: none of the app's preloads, and nothing the worker prints reaches the app's output.
       execArgv: [],
@@ -86,14 +114,17 @@ function exportInWorker(spans: readonly ReadableSpan[], otlp: OtlpConfig, timeou
       stderr: true,
     });
   } catch (error) {
-    return `no worker thread: ${(error as Error).message}`;
+    const reason = `no worker thread: ${(error as Error).message}`;
+    return { spans: reason, metrics: reason };
   }
   Atomics.wait(done, 0, PENDING, timeoutMs);
-  const message = receiveMessageOnPort(port1)?.message as { error?: string } | undefined;
+  const message = receiveMessageOnPort(port1)?.message as { error?: string; metricsError?: string } | undefined;
   port1.close();
-  if (Atomics.load(done, 0) === 1) return undefined;
+  if (Atomics.load(done, 0) === 1) return {};
   void worker.terminate();
-  return message?.error ?? `no answer within ${Date.now() - startedAt} ms`;
+  if (Atomics.load(done, 0) === 2) return { spans: message?.error, metrics: message?.metricsError };
+  const late = `no answer within ${Date.now() - startedAt} ms`;
+  return { spans: message?.error ?? late, metrics: message?.metricsError ?? late };
 }
 
 export interface PlainSpanContext {

@@ -22,7 +22,8 @@ async function loadedPackages(args: string[], env: Record<string, string> = {}, 
   return { ...(JSON.parse(match[1]!) as Omit<Loaded, 'stderr'>), stderr: result.stderr };
 }
 
-const instrumentationPackages = (packages: string[]) => packages.filter((p) => p.startsWith('@opentelemetry/instrumentation-'));
+// runtime-node patches no module: its collectors start with the metrics (checked below).
+const instrumentationPackages = (packages: string[]) => packages.filter((p) => p.startsWith('@opentelemetry/instrumentation-') && p !== '@opentelemetry/instrumentation-runtime-node');
 
 describe('start-up loads only what the app uses', () => {
   it('a script that requires nothing loads no instrumentation and no exporter', async () => {
@@ -58,6 +59,18 @@ describe('start-up loads only what the app uses', () => {
   it('inside AWS Lambda (LAMBDA_TASK_ROOT and _HANDLER set) the aws-lambda instrumentation loads at start, and no other', async () => {
     const { packages } = await loadedPackages([], { LAMBDA_TASK_ROOT: '/var/task', _HANDLER: 'index.handler' });
     assert.deepEqual(instrumentationPackages(packages), ['@opentelemetry/instrumentation-aws-lambda']);
+  });
+
+  it('metrics: the runtime collectors start with them, no metric exporter loads before the first collection, Prometheus only when named, nothing with none', async () => {
+    const byDefault = await loadedPackages([]);
+    assert.ok(byDefault.packages.includes('@opentelemetry/instrumentation-runtime-node'), byDefault.packages.join(', '));
+    assert.ok(!byDefault.packages.includes('@opentelemetry/instrumentation'), `runtime metrics without InstrumentationBase: ${byDefault.packages.join(', ')}`);
+    assert.deepEqual(byDefault.packages.filter((p) => p.startsWith('@opentelemetry/exporter-') || p === '@grpc/grpc-js'), []);
+    const withPrometheus = await loadedPackages([], { OTEL_METRICS_EXPORTER: 'otlp,prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '0' });
+    assert.deepEqual(withPrometheus.packages.filter((p) => p.startsWith('@opentelemetry/exporter-')), ['@opentelemetry/exporter-prometheus']);
+    const none = await loadedPackages([], { OTEL_METRICS_EXPORTER: 'none' });
+    assert.deepEqual(none.packages.filter((p) => p === '@opentelemetry/instrumentation-runtime-node' || p.startsWith('@opentelemetry/exporter-')), []);
+    assert.ok(none.files <= byDefault.files - 6, `metrics off reads fewer files (${none.files} vs ${byDefault.files})`);
   });
 
   for (const flag of ['require', 'import'] as const) {

@@ -1,8 +1,9 @@
 /**
- * A real OTLP trace receiver for the end-to-end tests: gRPC (HTTP/2, length-
+ * A real OTLP receiver for the end-to-end tests: gRPC (HTTP/2, length-
  * prefixed protobuf, gzip) and OTLP/HTTP (protobuf and JSON), decoding
- * ExportTraceServiceRequest into flat spans tests can assert on. Faults can be
- * injected: gRPC error statuses, HTTP error codes, slow answers.
+ * ExportTraceServiceRequest into flat spans and ExportMetricsServiceRequest
+ * into flat data points tests can assert on. Faults can be injected: gRPC
+ * error statuses, HTTP error codes, slow answers (for both signals).
  */
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -39,6 +40,32 @@ message ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; st
 message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; string schema_url = 3; }
 message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
 message ExportTraceServiceResponse { }
+message NumberDataPoint {
+  repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
+  oneof value { double as_double = 4; sfixed64 as_int = 6; } uint32 flags = 8;
+}
+message HistogramDataPoint {
+  repeated KeyValue attributes = 9; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4;
+  optional double sum = 5; repeated fixed64 bucket_counts = 6; repeated double explicit_bounds = 7; uint32 flags = 10;
+  optional double min = 11; optional double max = 12;
+}
+message ExponentialBuckets { sint32 offset = 1; repeated uint64 bucket_counts = 2; }
+message ExponentialHistogramDataPoint {
+  repeated KeyValue attributes = 1; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4;
+  optional double sum = 5; sint32 scale = 6; fixed64 zero_count = 7; ExponentialBuckets positive = 8; ExponentialBuckets negative = 9;
+  uint32 flags = 10; optional double min = 12; optional double max = 13; double zero_threshold = 14;
+}
+message Gauge { repeated NumberDataPoint data_points = 1; }
+message Sum { repeated NumberDataPoint data_points = 1; int32 aggregation_temporality = 2; bool is_monotonic = 3; }
+message Histogram { repeated HistogramDataPoint data_points = 1; int32 aggregation_temporality = 2; }
+message ExponentialHistogram { repeated ExponentialHistogramDataPoint data_points = 1; int32 aggregation_temporality = 2; }
+message Metric {
+  string name = 1; string description = 2; string unit = 3;
+  oneof data { Gauge gauge = 5; Sum sum = 7; Histogram histogram = 9; ExponentialHistogram exponential_histogram = 10; }
+}
+message ScopeMetrics { InstrumentationScope scope = 1; repeated Metric metrics = 2; string schema_url = 3; }
+message ResourceMetrics { Resource resource = 1; repeated ScopeMetrics scope_metrics = 2; string schema_url = 3; }
+message ExportMetricsServiceRequest { repeated ResourceMetrics resource_metrics = 1; }
 message Duration { int64 seconds = 1; int32 nanos = 2; }
 message RetryInfo { Duration retry_delay = 1; }
 message Any { string type_url = 1; bytes value = 2; }
@@ -46,6 +73,7 @@ message RpcStatus { int32 code = 1; string message = 2; repeated Any details = 3
 `;
 const root = protobuf.parse(OTLP_PROTO, { keepCase: true }).root;
 const ExportRequest = root.lookupType('otlp.ExportTraceServiceRequest');
+const ExportMetricsRequest = root.lookupType('otlp.ExportMetricsServiceRequest');
 const RetryInfo = root.lookupType('otlp.RetryInfo');
 const RpcStatus = root.lookupType('otlp.RpcStatus');
 
@@ -56,6 +84,9 @@ function retryInfoTrailer(code: number, message: string, delaySeconds: number): 
   return Buffer.from(status).toString('base64');
 }
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+const METRICS_EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+const TEMPORALITIES = ['UNSPECIFIED', 'DELTA', 'CUMULATIVE'] as const;
+const METRIC_TYPES = ['gauge', 'sum', 'histogram', 'exponential_histogram'] as const;
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
 
 export interface ReceivedSpan {
@@ -78,11 +109,37 @@ export interface ReceivedSpan {
   droppedAttributesCount: number;
 }
 
+/** One data point of one metric, with its metric's descriptor. */
+export interface ReceivedMetricPoint {
+  name: string;
+  unit: string;
+  description: string;
+  type: (typeof METRIC_TYPES)[number];
+  /** Sums and histograms; undefined for gauges. */
+  temporality: (typeof TEMPORALITIES)[number] | undefined;
+  isMonotonic: boolean | undefined;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scope: { name: string; version: string };
+  startTimeUnixNano: bigint;
+  timeUnixNano: bigint;
+  /** Gauges and sums. */
+  value?: number;
+  /** Histograms (explicit and exponential). */
+  count?: number;
+  sum?: number;
+  bucketCounts?: number[];
+  explicitBounds?: number[];
+  scale?: number;
+}
+
 export interface ReceivedRequest {
+  signal: 'traces' | 'metrics';
   protocol: 'grpc' | 'http/protobuf' | 'http/json';
   compressed: boolean;
   encoding: string;
   headers: Record<string, string | string[] | undefined>;
+  /** Spans, or data points for a metrics request. */
   spanCount: number;
 }
 
@@ -101,8 +158,14 @@ export interface OtlpReceiver {
   counts: Map<string, Partial<Record<(typeof KINDS)[number], number>>>;
   httpEndpoint: string;
   spans: ReceivedSpan[];
+  /** Every metric data point received, in arrival order (one per point per export). */
+  metrics: ReceivedMetricPoint[];
+  /** Trace export requests (what most tests count). */
   requests: ReceivedRequest[];
+  /** Metrics export requests, apart so trace tests' request counts stay theirs. */
+  metricRequests: ReceivedRequest[];
   waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  waitForMetrics(predicate: (points: ReceivedMetricPoint[]) => boolean, timeoutMs?: number): Promise<ReceivedMetricPoint[]>;
   setBehaviour(behaviour: ReceiverBehaviour): void;
   reset(): void;
   close(): Promise<void>;
@@ -185,6 +248,67 @@ function flatten(request: Json): ReceivedSpan[] {
     }
   }
   return spans;
+}
+
+function numbers(list: unknown): number[] {
+  return ((list as unknown[] | undefined) ?? []).map((item) => Number(toBigInt(item)));
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return value === undefined || value === null ? undefined : Number(typeof value === 'object' ? toBigInt(value) : value);
+}
+
+/** ExportMetricsServiceRequest, protobuf object (snake_case) or OTLP/JSON (camelCase), as one entry per data point. */
+function flattenMetrics(request: Json): ReceivedMetricPoint[] {
+  const points: ReceivedMetricPoint[] = [];
+  for (const rm of ((request.resource_metrics ?? request.resourceMetrics) as Json[] | undefined) ?? []) {
+    const resource = keyValues(((rm.resource as Json | undefined)?.attributes as Json[] | undefined) ?? []);
+    for (const sm of ((rm.scope_metrics ?? rm.scopeMetrics) as Json[] | undefined) ?? []) {
+      const scopeJson = (sm.scope as Json | undefined) ?? {};
+      const scope = { name: String(scopeJson.name ?? ''), version: String(scopeJson.version ?? '') };
+      for (const m of (sm.metrics as Json[] | undefined) ?? []) {
+        const type = METRIC_TYPES.find((name) => m[name] !== undefined || m[name === 'exponential_histogram' ? 'exponentialHistogram' : name] !== undefined);
+        if (type === undefined) continue;
+        const data = (m[type] ?? m.exponentialHistogram) as Json;
+        const temporalityNumber = data.aggregation_temporality ?? data.aggregationTemporality;
+        const temporality = type === 'gauge' ? undefined : (TEMPORALITIES[Number(temporalityNumber ?? 0)] ?? 'UNSPECIFIED');
+        const isMonotonic = type === 'sum' ? Boolean(data.is_monotonic ?? data.isMonotonic ?? false) : undefined;
+        for (const p of ((data.data_points ?? data.dataPoints) as Json[] | undefined) ?? []) {
+          const point: ReceivedMetricPoint = {
+            name: String(m.name ?? ''),
+            unit: String(m.unit ?? ''),
+            description: String(m.description ?? ''),
+            type,
+            temporality,
+            isMonotonic,
+            attributes: keyValues(p.attributes as Json[] | undefined),
+            resource,
+            scope,
+            startTimeUnixNano: toBigInt(p.start_time_unix_nano ?? p.startTimeUnixNano),
+            timeUnixNano: toBigInt(p.time_unix_nano ?? p.timeUnixNano),
+          };
+          if (type === 'gauge' || type === 'sum') {
+            point.value = optionalNumber(p.as_double ?? p.asDouble) ?? optionalNumber(p.as_int ?? p.asInt) ?? 0;
+          } else {
+            point.count = optionalNumber(p.count) ?? 0;
+            point.sum = optionalNumber(p.sum);
+            if (type === 'histogram') {
+              point.bucketCounts = numbers(p.bucket_counts ?? p.bucketCounts);
+              point.explicitBounds = ((p.explicit_bounds ?? p.explicitBounds) as number[] | undefined ?? []).map(Number);
+            } else {
+              point.scale = Number(p.scale ?? 0);
+            }
+          }
+          points.push(point);
+        }
+      }
+    }
+  }
+  return points;
+}
+
+export function decodeMetricsProtobuf(body: Buffer): ReceivedMetricPoint[] {
+  return flattenMetrics(ExportMetricsRequest.toObject(ExportMetricsRequest.decode(body), { longs: String, bytes: Buffer as unknown as StringConstructor, defaults: false }) as Json);
 }
 
 export function decodeProtobuf(body: Buffer): ReceivedSpan[] {
@@ -320,7 +444,9 @@ function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
+  const metrics: ReceivedMetricPoint[] = [];
   const requests: ReceivedRequest[] = [];
+  const metricRequests: ReceivedRequest[] = [];
   const counts: OtlpReceiver['counts'] = new Map();
   let behaviour: ReceiverBehaviour = {};
   const waiters = new Set<() => void>();
@@ -330,7 +456,8 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
 
   const onGrpcStream = async (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => {});
-    if (headers[':path'] !== EXPORT_PATH) {
+    const isMetrics = headers[':path'] === METRICS_EXPORT_PATH;
+    if (headers[':path'] !== EXPORT_PATH && !isMetrics) {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unimplemented' }, { endStream: true });
       return;
     }
@@ -340,7 +467,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const encoding = String(headers['grpc-encoding'] ?? 'identity');
       const length = body.length >= 5 ? body.readUInt32BE(1) : 0;
       const message = decompress(body.subarray(5, 5 + length), compressed ? encoding : 'identity');
-      if (options.countOnly === true) {
+      if (options.countOnly === true && !isMetrics) {
         await delay();
         if (stream.destroyed) return;
         countSpans(message, counts);
@@ -350,9 +477,10 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         notify();
         return;
       }
-      const received = decodeProtobuf(message);
+      const received = isMetrics ? [] : decodeProtobuf(message);
+      const receivedPoints = isMetrics ? decodeMetricsProtobuf(message) : [];
       const plainHeaders = Object.fromEntries(Object.entries(headers).filter(([key]) => !key.startsWith(':'))) as ReceivedRequest['headers'];
-      requests.push({ protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: received.length });
+      (isMetrics ? metricRequests : requests).push({ signal: isMetrics ? 'metrics' : 'traces', protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: isMetrics ? receivedPoints.length : received.length });
       await delay();
       if (stream.destroyed) return;
       const status = behaviour.grpcStatus ?? 0;
@@ -363,6 +491,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         return;
       }
       spans.push(...received);
+      metrics.push(...receivedPoints);
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
       stream.end(grpcFrame(Buffer.alloc(0)));
@@ -383,7 +512,8 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
   });
 
   const httpServer = http.createServer(async (request, response) => {
-    if (request.method !== 'POST' || request.url !== '/v1/traces') {
+    const isMetrics = request.url === '/v1/metrics';
+    if (request.method !== 'POST' || (request.url !== '/v1/traces' && !isMetrics)) {
       response.statusCode = 404;
       response.end();
       return;
@@ -393,8 +523,17 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const encoding = String(request.headers['content-encoding'] ?? 'identity');
       const body = decompress(raw, encoding);
       const isJson = String(request.headers['content-type'] ?? '').includes('json');
-      const received = isJson ? flatten(JSON.parse(body.toString('utf8')) as Json) : decodeProtobuf(body);
-      requests.push({ protocol: isJson ? 'http/json' : 'http/protobuf', compressed: encoding !== 'identity', encoding, headers: { ...request.headers }, spanCount: received.length });
+      const parsed = isJson ? (JSON.parse(body.toString('utf8')) as Json) : undefined;
+      const received = isMetrics ? [] : parsed !== undefined ? flatten(parsed) : decodeProtobuf(body);
+      const receivedPoints = !isMetrics ? [] : parsed !== undefined ? flattenMetrics(parsed) : decodeMetricsProtobuf(body);
+      (isMetrics ? metricRequests : requests).push({
+        signal: isMetrics ? 'metrics' : 'traces',
+        protocol: isJson ? 'http/json' : 'http/protobuf',
+        compressed: encoding !== 'identity',
+        encoding,
+        headers: { ...request.headers },
+        spanCount: isMetrics ? receivedPoints.length : received.length,
+      });
       await delay();
       const status = behaviour.httpStatus ?? 200;
       if (status !== 200) {
@@ -404,6 +543,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         return;
       }
       spans.push(...received);
+      metrics.push(...receivedPoints);
       response.setHeader('content-type', isJson ? 'application/json' : 'application/x-protobuf');
       response.end(isJson ? '{}' : Buffer.alloc(0));
       notify();
@@ -423,7 +563,9 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
     httpEndpoint: `http://127.0.0.1:${httpPort}`,
     counts,
     spans,
+    metrics,
     requests,
+    metricRequests,
     waitForSpans(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -440,12 +582,31 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         check();
       });
     },
+    waitForMetrics(predicate, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(metrics)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(metrics);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          const names = [...new Set(metrics.map((point) => point.name))].join(', ') || '(none)';
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for metrics; received ${metrics.length} points of: ${names}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
     setBehaviour(next) {
       behaviour = { ...next };
     },
     reset() {
       spans.length = 0;
+      metrics.length = 0;
       requests.length = 0;
+      metricRequests.length = 0;
       counts.clear();
       behaviour = {};
     },

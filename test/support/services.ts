@@ -1,11 +1,11 @@
 /**
- * Real PostgreSQL and Redis servers for the end-to-end tests, from the Debian
+ * Real PostgreSQL, Redis and Prometheus servers for the end-to-end tests, from the Debian
  * packages (.ci/run installs them). Each test file starts its own private
  * instance on a free loopback port and stops it when done.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,6 +92,68 @@ export async function startRedis(): Promise<Redis> {
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+export interface Prometheus {
+  url: string;
+  /** Instant query through the HTTP API: the samples of the result vector. */
+  query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Prometheus server (Debian package `prometheus`, on PATH) scraping
+ * `target` (host:port) every second, on a free loopback port, with its data in
+ * a temporary directory removed at stop().
+ */
+export async function startPrometheus(target: string): Promise<Prometheus> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'prometheus-'));
+  const config = path.join(dir, 'prometheus.yml');
+  writeFileSync(config, ['global:', '  scrape_interval: 1s', '  scrape_timeout: 1s', 'scrape_configs:', '  - job_name: app', '    static_configs:', `      - targets: ['${target}']`, ''].join('\n'));
+  const child: ChildProcess = spawn(
+    'prometheus',
+    [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const failed = new Promise<never>((_, reject) => {
+    child.on('error', (error) => reject(new Error(`prometheus could not be started (apt-get install -y prometheus; it must be on PATH): ${error.message}`)));
+    child.on('exit', (code) => reject(new Error(`prometheus exited with ${code}: ${output}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const ready = (async () => {
+    for (const until = Date.now() + 20_000; Date.now() < until; ) {
+      const ok = await fetch(`${url}/-/ready`).then((response) => response.ok, () => false);
+      if (ok) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`prometheus was not ready within 20 s: ${output}`);
+  })();
+  try {
+    await Promise.race([ready, failed]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  failed.catch(() => {});
+  return {
+    url,
+    async query(promql) {
+      const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await response.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] }; error?: string };
+      if (body.status !== 'success') throw new Error(`query ${promql} failed: ${body.error}`);
+      return body.data.result;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

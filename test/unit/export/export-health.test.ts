@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ExportHealth } from '../../../src/export/export-health.ts';
+import { ExportHealth, METRIC_POINTS } from '../../../src/export/export-health.ts';
 
 let printed: string[] = [];
 const originalWrite = process.stderr.write;
@@ -93,5 +93,21 @@ describe('ExportHealth', () => {
     assert.equal(printed.length, 1);
     health.succeeded(health.exportStarted());
     assert.match(printed[1]!, /works again; 15 spans were dropped/);
+  });
+});
+
+describe('ExportHealth for spans and metrics', () => {
+  it('one collector failing for both signals is one line, from the first to notice; each signal reports its own recovery and count', () => {
+    const spans = new ExportHealth('shared:4317 (OTLP grpc)', 100);
+    const metrics = new ExportHealth('shared:4317 (OTLP grpc)', undefined, Date.now, METRIC_POINTS);
+    spans.failed(3, new Error('14 UNAVAILABLE: down'));
+    metrics.failed(40, new Error('14 UNAVAILABLE: down'));
+    assert.deepEqual(printed, ['@acme/otel-register: exporting spans to shared:4317 (OTLP grpc) failed (14 UNAVAILABLE: down); spans are dropped until it works again']);
+    metrics.succeeded();
+    spans.succeeded();
+    assert.deepEqual(printed.slice(1), [
+      '@acme/otel-register: exporting metrics to shared:4317 (OTLP grpc) works again; 40 metric points were dropped while it failed',
+      '@acme/otel-register: exporting spans to shared:4317 (OTLP grpc) works again; 3 spans were dropped while it failed',
+    ]);
   });
 });
