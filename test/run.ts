@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import path from 'node:path';
 import { APP_DIR, prepareAppDir, REPO_ROOT } from './support/app-dir.ts';
+import { NODE_TEST_FLAGS } from './support/runner-flags.ts';
 
 const started = Date.now();
 prepareAppDir();
@@ -16,7 +17,7 @@ const requested = process.argv.slice(2);
 const files = requested.length > 0 ? requested : globSync('test/{unit,e2e}/**/*.test.ts', { cwd: REPO_ROOT }).sort();
 const result = spawnSync(
   process.execPath,
-  ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', '--test', '--test-concurrency=2', '--test-timeout=120000', '--test-reporter=spec', ...files.map((file) => path.resolve(REPO_ROOT, file))],
+  [...NODE_TEST_FLAGS, ...files.map((file) => path.resolve(REPO_ROOT, file))],
   { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '', OTEL_REGISTER_TEST_APP: APP_DIR } },
 );
 process.exit(result.status ?? 1);
