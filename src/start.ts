@@ -3,7 +3,6 @@ import './compile-cache.ts';
 import Module from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { EmitterBindingContextManager } from './context-manager.ts';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { shareBundledPackages } from './bundled-packages.ts';
 import { readConfig, type Config } from './config/index.ts';
 import { installDiagLogger, variablesNamedIn } from './diag-logger.ts';
@@ -11,12 +10,15 @@ import { createSpanPipeline } from './export/index.ts';
 import { lambdaHandlerFilePattern } from './instrumentations/aws-lambda.ts';
 import { createConfigFor } from './instrumentations/configs.ts';
 import { LazyInstrumentationLoader } from './instrumentations/lazy-loader.ts';
+import { registerWithParentlessRequireGuard } from './instrumentations/parentless-require-guard.ts';
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
 import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
 import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
+import { PooledRandomIdGenerator } from './pooled-random-id-generator.ts';
+import { RandomTraceIdFlagTracerProvider } from './random-trace-id-flag.ts';
 import { buildResource } from './resource/index.ts';
 import { createSampler } from './sampler.ts';
 
@@ -36,9 +38,12 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
     const pipeline = createSpanPipeline(config);
-    const provider = new TracerProvider({
+    // Carries the W3C random-trace-id flag, which the SDK's own provider drops.
+    const provider = new RandomTraceIdFlagTracerProvider({
       resource: buildResource(config, readOwnVersion()),
       sampler: createSampler(config.sampler, config.samplerRatio),
+      // Cheaper than the SDK's Math.random() per 4 bytes, and from the CSPRNG.
+      idGenerator: new PooledRandomIdGenerator(),
       spanLimits: { ...config.spanLimits },
       // The sanitizer first: it must rewrite statements before any processor sees the span.
       spanProcessors: [new SqlStatementSanitizingProcessor(), counter, ...pipeline.processors],
@@ -48,7 +53,7 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
     installShutdownHandlers(provider, counter, config.shutdownTimeoutMs);
-    if (config.exporters.includes('otlp')) installExitFlush(pipeline.takeUnexported, config.otlp, config.shutdownTimeoutMs);
+    installExitFlush(pipeline.exitFlushers);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
@@ -80,7 +85,7 @@ function installEsmHooks(loader: LazyInstrumentationLoader, extraFiles: readonly
   try {
     const syncHooks = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;
     if (syncHooks.supportsSyncHooks()) {
-      syncHooks.register({ include });
+      registerWithParentlessRequireGuard(() => syncHooks.register({ include }));
       loader.hookResolve();
       return;
     }

@@ -162,7 +162,7 @@ function readSpanLimits(env: Env, warn: Warn): SpanLimitsConfig {
 }
 
 const INSTRUMENTATION_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
-  INSTRUMENTATIONS.map((e) => [e.packageName.toLowerCase(), e.name]),
+  INSTRUMENTATIONS.filter((e) => e.own !== true).map((e) => [e.packageName.toLowerCase(), e.name]),
 );
 
 function readInstrumentations(env: Env, warn: Warn): string[] {

@@ -29,14 +29,17 @@ export const MAX_BATCH_GROWTH = 4;
  *   if exports fail, else at most one line a minute and one at the flush),
  *   never silent;
  * - forceFlush and shutdown export everything queued and wait for every
- *   export in flight, so the spans of the last requests before SIGTERM leave.
+ *   export in flight, so the spans of the last requests before SIGTERM leave;
+ * - at process.exit() the queue and the exports still unanswered are handed
+ *   over (takeUnexported) to be sent again by the exit flush.
  */
 export class BatchingSpanProcessor implements SpanProcessor {
   private queue: ReadableSpan[] = [];
   private readonly exporter: SpanExporter;
   private readonly config: BatchConfig;
   private readonly overflow: QueueOverflowReporter;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Each export in flight, with its spans. */
+  private readonly inFlight = new Map<Promise<void>, ReadableSpan[]>();
   private timer: NodeJS.Timeout | undefined;
   private exportScheduled = false;
   private isShutdown = false;
@@ -62,12 +65,17 @@ export class BatchingSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Empties the queue into the caller's hands: at process.exit() the event
-   * loop will not run again, so the exit flush exports these by other means.
+   * Empties the queue, and the exports not yet answered, into the caller's
+   * hands: at process.exit() the event loop will not run again, so the exit
+   * flush exports these by other means. An export in flight dies with the
+   * process (a cluster worker exits when its primary dies, often while the
+   * flush at its own SIGTERM is under way): its spans are sent again, as a
+   * retry would, since the collector may well not have them.
    */
-  takeQueued(): ReadableSpan[] {
+  takeUnexported(): ReadableSpan[] {
     this.clearTimer();
-    const spans = this.queue;
+    const spans = [...this.inFlight.values()].flat().concat(this.queue);
+    this.inFlight.clear();
     this.queue = [];
     return spans;
   }
@@ -76,7 +84,7 @@ export class BatchingSpanProcessor implements SpanProcessor {
     this.clearTimer();
     const largest = this.config.maxExportBatchSize * MAX_BATCH_GROWTH;
     while (this.queue.length > 0) this.exportBatch(Math.min(this.queue.length, largest));
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight.keys());
     this.overflow.flushed();
   }
 
@@ -130,7 +138,7 @@ export class BatchingSpanProcessor implements SpanProcessor {
       // A slot is free: spans that queued meanwhile may fill it.
       if (!this.isShutdown && this.queue.length >= this.config.maxExportBatchSize) this.scheduleExport();
     });
-    this.inFlight.add(done);
+    this.inFlight.set(done, spans);
   }
 
   /**

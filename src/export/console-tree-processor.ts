@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { writeSync } from 'node:fs';
 import { hrTimeToMicroseconds } from '@opentelemetry/core';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /** Attributes worth a glance when reading a trace by eye; the rest stay in the collector. */
 const KEY_ATTRIBUTES = [
@@ -26,7 +26,8 @@ const KEY_ATTRIBUTES = [
 ];
 const MAX_VALUE_LENGTH = 120;
 
-type Write = (text: string) => void;
+/** Writes `text` whole, waiting at most `patienceMs` for a full pipe to drain; throws if it cannot. */
+type Write = (text: string, patienceMs: number) => void;
 
 /** Traces whose local root has not ended yet; past this many the oldest is printed as it is. */
 const MAX_OPEN_TRACES = 1000;
@@ -36,6 +37,14 @@ const MAX_OPEN_TRACES = 1000;
  * this long after a local root ends so the whole tree prints at once.
  */
 const SETTLE_MS = 100;
+/** Spans started and not ended, remembered to mark their children; a span the app never ends must not pin memory. */
+const MAX_TRACKED_OPEN_SPANS = 10_000;
+/**
+ * At exit there is nothing left to do but print, and a person is reading:
+ * a full pipe gets this long to drain. While the app runs it gets none, so
+ * a slow reader never blocks the app (it loses a tree instead).
+ */
+const EXIT_WRITE_PATIENCE_MS = 1_000;
 
 /**
  * OTEL_TRACES_EXPORTER=console: a readable view for a person at a terminal.
@@ -43,19 +52,27 @@ const SETTLE_MS = 100;
  * trace is printed as a tree (children indented under their parent, in start
  * order), one line per span:
  *   <trace id> <span id> SERVER "GET /polls/:id" 12.4ms http.route=/polls/:id ...
+ * When the process ends (shutdown at a signal, or printAll from the exit
+ * flush), whatever is held is printed at once; a span whose parent has not
+ * ended is a tree of its own, marked "(parent not ended)".
  */
 export class ConsoleTreeProcessor implements SpanProcessor {
   private readonly write: Write;
   private readonly openTraces = new Map<string, ReadableSpan[]>();
   private readonly printTimers = new Map<string, NodeJS.Timeout>();
+  private readonly openSpanIds = new Set<string>();
 
   constructor(write: Write = writeToStdout) {
     this.write = write;
   }
 
-  onStart(): void {}
+  onStart(span: Span): void {
+    this.openSpanIds.add(span.spanContext().spanId);
+    if (this.openSpanIds.size > MAX_TRACKED_OPEN_SPANS) this.openSpanIds.delete(this.openSpanIds.values().next().value!);
+  }
 
   onEnd(span: ReadableSpan): void {
+    this.openSpanIds.delete(span.spanContext().spanId);
     const traceId = span.spanContext().traceId;
     const spans = this.openTraces.get(traceId) ?? [];
     spans.push(span);
@@ -70,38 +87,62 @@ export class ConsoleTreeProcessor implements SpanProcessor {
     }
   }
 
+  /**
+   * The process goes on (an app's own SIGTERM handler, beforeExit): print
+   * the traces whose local root has ended; a trace still in progress waits
+   * for its root, so it prints as one tree. printAll at exit takes the rest.
+   */
   async forceFlush(): Promise<void> {
-    for (const traceId of [...this.openTraces.keys()]) this.print(traceId);
+    for (const traceId of [...this.printTimers.keys()]) this.print(traceId, 0);
   }
 
   async shutdown(): Promise<void> {
-    await this.forceFlush();
+    this.printAll();
   }
 
-  private print(traceId: string): void {
+  /** The process ends now: every trace held, synchronously, settled or not. */
+  printAll(): void {
+    for (const traceId of [...this.openTraces.keys()]) this.print(traceId, EXIT_WRITE_PATIENCE_MS);
+  }
+
+  private print(traceId: string, patienceMs = 0): void {
     const spans = this.openTraces.get(traceId) ?? [];
     this.openTraces.delete(traceId);
     clearTimeout(this.printTimers.get(traceId));
     this.printTimers.delete(traceId);
     try {
-      this.write(formatSpanTrees(spans));
+      this.write(formatSpanTrees(spans, this.openSpanIds), patienceMs);
     } catch {
       // stdout closed (piped into head, say): the app must not notice.
     }
   }
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
 /**
  * Synchronous write to fd 1: a closed pipe (`app | head`) then throws here,
  * where we catch it, instead of emitting 'error' on process.stdout, which
- * would crash an app that never wrote a byte itself. A full pipe (EAGAIN)
- * loses that tree rather than blocking the app.
+ * would crash an app that never wrote a byte itself. Once process.stdout
+ * exists a pipe is non-blocking, so a write can be partial: the rest is
+ * written as the pipe drains, for at most `patienceMs`.
  */
-function writeToStdout(text: string): void {
-  writeSync(process.stdout.fd ?? 1, text);
+function writeToStdout(text: string, patienceMs: number): void {
+  const bytes = Buffer.from(text);
+  const giveUpAt = Date.now() + patienceMs;
+  let written = 0;
+  while (written < bytes.length) {
+    try {
+      written += writeSync(process.stdout.fd ?? 1, bytes, written);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() >= giveUpAt) throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
 }
 
-export function formatSpanTrees(spans: readonly ReadableSpan[]): string {
+/** `openSpanIds`: spans started and not ended, to mark the children printed without them. */
+export function formatSpanTrees(spans: readonly ReadableSpan[], openSpanIds: ReadonlySet<string> = new Set()): string {
   const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
   const children = new Map<string, ReadableSpan[]>();
   const roots: ReadableSpan[] = [];
@@ -117,7 +158,7 @@ export function formatSpanTrees(spans: readonly ReadableSpan[]): string {
   }
   const lines: string[] = [];
   const visit = (span: ReadableSpan, depth: number) => {
-    lines.push(formatSpanLine(span, depth));
+    lines.push(formatSpanLine(span, depth, depth === 0 && openSpanIds.has(span.parentSpanContext?.spanId ?? '')));
     const kids = children.get(span.spanContext().spanId) ?? [];
     kids.sort(byStartTime).forEach((child) => visit(child, depth + 1));
   };
@@ -129,7 +170,7 @@ function byStartTime(a: ReadableSpan, b: ReadableSpan): number {
   return hrTimeToMicroseconds(a.startTime) - hrTimeToMicroseconds(b.startTime);
 }
 
-export function formatSpanLine(span: ReadableSpan, depth = 0): string {
+export function formatSpanLine(span: ReadableSpan, depth = 0, parentNotEnded = false): string {
   const context = span.spanContext();
   const parentId = span.parentSpanContext?.spanId;
   const durationMs = hrTimeToMicroseconds(span.duration) / 1000;
@@ -141,6 +182,7 @@ export function formatSpanLine(span: ReadableSpan, depth = 0): string {
     `${durationMs.toFixed(1)}ms`,
   ];
   if (depth === 0 && parentId !== undefined) parts.push(`parent=${parentId}`);
+  if (parentNotEnded) parts.push('(parent not ended)');
   if (span.status.code === SpanStatusCode.ERROR) parts.push(`ERROR${span.status.message ? `(${shorten(span.status.message)})` : ''}`);
   parts.push(...formatKeyAttributes(span.attributes));
   return parts.join(' ');

@@ -1,7 +1,8 @@
 import { diag } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config/index.ts';
+import { otlpExitFlusher, type ExitFlusher } from '../lifecycle/exit-flush.ts';
 import { BatchingSpanProcessor } from './batching-span-processor.ts';
 import { ExportHealth } from './export-health.ts';
 import { ConsoleTreeProcessor } from './console-tree-processor.ts';
@@ -13,22 +14,27 @@ const ANSWER_MARGIN_MS = 2_000;
 
 export interface SpanPipeline {
   processors: SpanProcessor[];
-  /** Spans ended but not yet handed to the OTLP exporter, taken out of its queue (for the exit flush). */
-  takeUnexported: () => ReadableSpan[];
+  /** One per exporter, for the 'exit' listener: the console's first, as it only writes to fd 1. */
+  exitFlushers: ExitFlusher[];
 }
 
 /** One processor per exporter named in OTEL_TRACES_EXPORTER; none for `none`. */
 export function createSpanPipeline(config: Config): SpanPipeline {
   const health = new ExportHealth(`${new URL(config.otlp.url).host} (OTLP ${config.otlp.protocol})`, config.batch.maxQueueSize);
   installQuietErrorHandler(health);
-  let otlp: BatchingSpanProcessor | undefined;
+  const exitFlushers: ExitFlusher[] = [];
   const processors = config.exporters.map((name) => {
-    if (name === 'console') return new ConsoleTreeProcessor();
+    if (name === 'console') {
+      const view = new ConsoleTreeProcessor();
+      exitFlushers.unshift(() => view.printAll());
+      return view;
+    }
     const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health, config.otlp.timeoutMs + ANSWER_MARGIN_MS);
-    otlp = new BatchingSpanProcessor(exporter, config.batch, health);
+    const otlp = new BatchingSpanProcessor(exporter, config.batch, health);
+    exitFlushers.push(otlpExitFlusher(() => otlp.takeUnexported(), config.otlp, config.shutdownTimeoutMs));
     return otlp;
   });
-  return { processors, takeUnexported: () => otlp?.takeQueued() ?? [] };
+  return { processors, exitFlushers };
 }
 
 /**

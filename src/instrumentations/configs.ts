@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { SpanKind, type Span } from '@opentelemetry/api';
 import type { Config } from '../config/index.ts';
+import { observeEmit } from '../context-manager.ts';
 import { writeResponseTraceHeaders } from '../propagators/response-headers.ts';
 import { createPathFilter } from './path-filter.ts';
 import { sanitizeSql } from './sql-sanitizer.ts';
@@ -36,9 +37,6 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
       case 'aws-lambda':
         // Our reading of _HANDLER (upstream reads LAMBDA_TASK_ROOT itself; the runtime sets both).
         return config.awsLambda === undefined ? {} : { lambdaHandler: config.awsLambda.handler };
-      case 'fastify':
-        // Fastify 5 announces every new instance on a diagnostics channel; the plugin attaches itself there.
-        return { registerOnInitialization: true };
       default:
         return {};
     }
@@ -52,7 +50,8 @@ export const REDACTED = 'REDACTED';
 function httpConfig(config: Config): Record<string, unknown> {
   const formats = config.responseHeaders;
   const ignored = createPathFilter(config.ignorePaths);
-  const options: Record<string, unknown> = {};
+  // Read by our ListenerFreeHttpInstrumentation (src/instrumentations/http.ts), ignored by upstream's.
+  const options: Record<string, unknown> = { acmeObserveEmit: observeEmit };
   if (ignored !== undefined) options.ignoreIncomingRequestHook = (request: { url?: string }) => ignored(request.url);
   Object.assign(options, headerCaptureOptions(config.captureHeaders));
   if (formats.length === 0) return options;
@@ -153,15 +152,27 @@ function isFlatHeaderArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.length % 2 === 0 && value.every((item) => typeof item === 'string');
 }
 
+/** Responses whose trace headers are still to be written, with what to write; nothing is set on the response itself. */
+const pendingTraceHeaders = new WeakMap<ServerResponse, { span: Span; formats: Config['responseHeaders'] }>();
+const prototypesWithTraceHeaders = new WeakSet<object>();
+
 /**
  * The hook runs before the app's handler, when CORS headers are not set yet;
  * writeHead is the last moment before headers leave (res.end() without it
- * calls writeHead too), so that is where we add ours.
+ * calls writeHead too), so that is where we add ours. ServerResponse's
+ * prototype writeHead looks the response up, so the response keeps no key of
+ * ours and holds no span.
  */
 function addTraceHeadersBeforeHeadersAreSent(response: ServerResponse, span: Span, formats: Config['responseHeaders']): void {
-  const originalWriteHead = response.writeHead;
-  response.writeHead = function writeHeadWithTraceHeaders(this: ServerResponse, ...args: unknown[]) {
-    response.writeHead = originalWriteHead;
+  pendingTraceHeaders.set(response, { span, formats });
+  const proto = Object.getPrototypeOf(response) as ServerResponse;
+  if (prototypesWithTraceHeaders.has(proto)) return;
+  prototypesWithTraceHeaders.add(proto);
+  const originalWriteHead = proto.writeHead;
+  const writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    const pending = pendingTraceHeaders.get(this);
+    if (pending === undefined) return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    pendingTraceHeaders.delete(this);
     // Headers passed to writeHead itself (CORS, Server-Timing) must be visible
     // to us too: move an object of them onto the response first.
     const last = args[args.length - 1];
@@ -177,7 +188,9 @@ function addTraceHeadersBeforeHeadersAreSent(response: ServerResponse, span: Spa
       }
       args.pop();
     }
-    writeResponseTraceHeaders(this, span.spanContext(), formats);
+    writeResponseTraceHeaders(this, pending.span.spanContext(), pending.formats);
     return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
+  Object.defineProperty(writeHead, 'length', { value: originalWriteHead.length, configurable: true });
+  Object.defineProperty(proto, 'writeHead', { value: writeHead, writable: true, enumerable: false, configurable: true });
 }

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import Module from 'node:module';
+import path from 'node:path';
 import { printLine } from '../logging.ts';
+import { OWN_INSTRUMENTATIONS } from './own.ts';
 import type { InstrumentationEntry } from './table.ts';
 
 interface ModuleDefinition {
@@ -26,6 +29,21 @@ function withSupportedVersions(Base: InstrumentationClass, range: string): Instr
     }
   };
   return Widened as unknown as InstrumentationClass;
+}
+
+/**
+ * Our own instrumentation files stay out of the start-up bundle (they require
+ * the upstream package): dist/src/start.js finds them in ./instrumentations,
+ * unbundled code next to itself.
+ */
+function ownImplementationPath(file: string): string {
+  for (const dir of [path.join(__dirname, 'instrumentations'), __dirname]) {
+    for (const extension of ['.js', '.ts']) {
+      const candidate = path.join(dir, `${file}${extension}`);
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  throw new Error(`${file}.js not found next to the loader`);
 }
 
 /** Builds the instrumentation's config (hooks, options) when it is first loaded. */
@@ -59,7 +77,7 @@ export class LazyInstrumentationLoader {
 
   /** Module names the ESM loader must be ready to wrap (import-in-the-middle's include list). */
   targetModules(): string[] {
-    return [...this.pendingByModule.keys()];
+    return [...this.pendingByModule].filter(([, entry]) => entry.own !== true).map(([name]) => name);
   }
 
   /** Files inside target packages that must be wrapped too, as URL patterns. */
@@ -98,10 +116,14 @@ export class LazyInstrumentationLoader {
     // some of which (http) may be targets of this very entry.
     for (const moduleName of entry.modules) this.pendingByModule.delete(moduleName);
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const exported = require(entry.packageName) as Record<string, InstrumentationClass>;
-      const InstrumentationClass = exported[entry.exportName];
-      if (typeof InstrumentationClass !== 'function') throw new Error(`${entry.packageName} has no export ${entry.exportName}`);
+      const exportName = entry.implementation?.exportName ?? entry.exportName;
+      const source = entry.implementation === undefined ? entry.packageName : ownImplementationPath(entry.implementation.file);
+      const exported = entry.own === true
+        ? (OWN_INSTRUMENTATIONS as unknown as Record<string, InstrumentationClass>)
+        : // eslint-disable-next-line @typescript-eslint/no-require-imports
+          (require(source) as Record<string, InstrumentationClass>);
+      const InstrumentationClass = exported[exportName];
+      if (typeof InstrumentationClass !== 'function') throw new Error(`${source} has no export ${exportName}`);
       const Widened = entry.supportedVersions === undefined ? InstrumentationClass : withSupportedVersions(InstrumentationClass, entry.supportedVersions);
       this.loaded.push(new Widened(this.configFor(entry)));
     } catch (error) {

@@ -31,6 +31,17 @@ export interface InstrumentationEntry {
    * nothing without them either).
    */
   readonly lambdaHandler?: boolean;
+  /**
+   * Ours, in src/instrumentations/own.ts (packageName is then this package):
+   * it listens on the library's diagnostics channels and patches no module, so
+   * the ESM hook need not wrap the library.
+   */
+  readonly own?: boolean;
+  /**
+   * Our subclass of the upstream class, in src/instrumentations/<file>.ts,
+   * used in its place; loaded as lazily as upstream's would be.
+   */
+  readonly implementation?: { readonly file: string; readonly exportName: string };
 }
 
 function entry(name: string, exportName: string, modules: readonly string[], extra: Partial<InstrumentationEntry> = {}): InstrumentationEntry {
@@ -45,11 +56,15 @@ function entry(name: string, exportName: string, modules: readonly string[], ext
 }
 
 export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
-  entry('http', 'HttpInstrumentation', ['http', 'https']),
+  // Ours adds no listeners to the server response (see http.ts).
+  entry('http', 'HttpInstrumentation', ['http', 'https'], { implementation: { file: 'http', exportName: 'ListenerFreeHttpInstrumentation' } }),
   entry('undici', 'UndiciInstrumentation', ['undici'], { globalFetch: true }),
-  entry('express', 'ExpressInstrumentation', ['express']),
-  entry('fastify', 'FastifyOtelInstrumentation', ['fastify'], { packageName: '@fastify/otel' }),
-  entry('koa', 'KoaInstrumentation', ['koa']),
+  // Ours keep next, layer functions, req and res as Express hands them out (see express.ts).
+  entry('express', 'ExpressInstrumentation', ['express'], { implementation: { file: 'express', exportName: 'IdentityPreservingExpressInstrumentation' } }),
+  // Ours: @fastify/otel's wrappers changed what Fastify hands to the app (README, Instrumentations).
+  entry('fastify', 'FastifyDiagnosticsInstrumentation', ['fastify'], { packageName: '@acme/otel-register', own: true }),
+  // Ours leaves app.use, app.middleware and @koa/router's stacks as the app made them (see koa.ts).
+  entry('koa', 'KoaInstrumentation', ['koa'], { implementation: { file: 'koa', exportName: 'KoaComposeTracingInstrumentation' } }),
   // Upstream stops at Nest < 12; Nest 12's patched files and methods are unchanged.
   entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core'], {
     esmInternalFiles: ['nest-factory.js', 'router/router-execution-context.js'],

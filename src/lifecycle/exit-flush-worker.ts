@@ -4,11 +4,11 @@
  * thread's deadline is short), then wakes the main thread.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { TraceState } from '@opentelemetry/core';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { createOtlpExporter } from '../export/otlp-exporter.ts';
+import { W3CTraceState } from '../propagators/trace-state.ts';
 import type { PlainSpan, PlainSpanContext } from './exit-flush.ts';
 
 interface ExitFlushData {
@@ -28,7 +28,8 @@ function finish(code: 1 | 2, error?: string): void {
 }
 
 function toSpanContext(plain: PlainSpanContext) {
-  return { ...plain, traceState: plain.traceState === undefined ? undefined : new TraceState(plain.traceState) };
+  // Ours, not upstream's TraceState: that one drops keys of the current W3C grammar such as `foo@`.
+  return { ...plain, traceState: W3CTraceState.parse(plain.traceState) };
 }
 
 function toReadableSpans(spans: readonly PlainSpan[]): ReadableSpan[] {

@@ -5,24 +5,58 @@ import type { SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { printLine } from '../logging.ts';
+import { exitDeadline } from './exit-deadline.ts';
+
+/**
+ * What an exporter still holds, handed over without the event loop: each
+ * runs synchronously from the one 'exit' listener below.
+ */
+export type ExitFlusher = () => void;
 
 /**
  * process.exit() and an uncaught exception end the process without running
- * the event loop again, so the batch processor's timers and sockets are dead
- * by then. 'exit' listeners run synchronously, and that is the one moment
- * left: the pending spans are handed to a worker thread, which exports them
- * with the same OTLP settings while this thread blocks (Atomics.wait) for at
- * most `timeoutMs`. Then the process ends exactly as it would have: same
- * exit code, same error output, no app code run in between.
+ * the event loop again, so timers (the batch processor's, the console view's
+ * settle timer) and sockets are dead by then. 'exit' listeners run
+ * synchronously, and that is the one moment left: every exporter's flusher
+ * runs in turn, in the order given. Then the process ends exactly as it
+ * would have: same exit code, same error output, no app code run in between.
  */
-export function installExitFlush(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number): void {
+export function installExitFlush(flushers: readonly ExitFlusher[]): void {
+  if (flushers.length === 0) return;
   process.on('exit', () => {
-    const spans = takeUnexported();
-    if (spans.length === 0) return;
-    const outcome = exportInWorker(spans, otlp, timeoutMs);
-    if (outcome !== undefined) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome})`);
+    for (const flush of flushers) {
+      try {
+        flush();
+      } catch {
+        // One exporter's failure must neither stop the next nor change how the process ends.
+      }
+    }
   });
 }
+
+/**
+ * OTLP at exit: the pending spans are handed to a worker thread, which
+ * exports them with the same OTLP settings while this thread blocks
+ * (Atomics.wait) for at most `timeoutMs`, or what is left of it when
+ * process.exit() cuts short a flush under way (at a signal or beforeExit:
+ * the exit deadline); none after a second Ctrl-C.
+ */
+export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number): ExitFlusher {
+  return () => {
+    const spans = takeUnexported();
+    if (spans.length === 0) return;
+    const timeLeftMs = Math.min(timeoutMs, exitDeadline() - Date.now());
+    const outcome = timeLeftMs >= MIN_WORKER_FLUSH_MS ? exportInWorker(spans, otlp, timeLeftMs) : 'no time left to flush';
+    if (outcome !== undefined) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome})`);
+  };
+}
+
+/**
+ * A worker needs about this long to load the exporter and send, on an idle
+ * machine: with less time left it cannot succeed, and one still starting up
+ * when the process ends holds the exit until it can be stopped.
+ */
+const MIN_WORKER_FLUSH_MS = 250;
 
 /**
  * Beside this file when unbundled (.ts when run from source in unit tests);

@@ -1,6 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { clearExitDeadline, setExitDeadline } from './exit-deadline.ts';
+import { appHandlesSignal } from './exit-hook-libraries.ts';
 
 export interface Flushable {
   forceFlush(): Promise<void>;
@@ -36,8 +37,9 @@ export function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise
  * SIGTERM/SIGINT: flush within the deadline, then behave as if we were not
  * there. Node's default for these signals is to die by them (exit status
  * 128+n); adding a listener cancels that, so when the app has no listener of
- * its own we remove ours and raise the signal again. When the app does listen,
- * exiting is its decision: we only flush.
+ * its own we remove ours and raise the signal again. signal-exit's listeners
+ * are not the app's: they re-raise once ours is gone (exit-hook-libraries.ts).
+ * When the app does listen, exiting is its decision: we only flush.
  * beforeExit: flush what ended since the last flush, within the same deadline.
  */
 export function installShutdownHandlers(provider: Flushable, counter: EndedSpanCounter, timeoutMs: number): void {
@@ -45,20 +47,23 @@ export function installShutdownHandlers(provider: Flushable, counter: EndedSpanC
   for (const signal of SIGNALS) {
     let received = false;
     const onSignal = () => {
-      const appListens = process.listeners(signal).some((listener) => listener !== onSignal);
+      const appListens = appHandlesSignal(signal, onSignal);
       if (received) {
-        // Second Ctrl-C while flushing: the person wants out now.
+        // Second Ctrl-C while flushing: the person wants out now, so nothing waits for the
+        // collector any more (retries, the exit flush if the app then calls process.exit()).
+        setExitDeadline(Date.now());
         if (!appListens) reraise(signal, onSignal);
         return;
       }
       received = true;
       flushedAt = counter.ended;
       setExitDeadline(Date.now() + timeoutMs);
-      const work = appListens ? provider.forceFlush() : provider.shutdown();
+      // Shut down only when nothing but us listens: a signal-exit callback may keep the process alive (returning true).
+      const work = process.listenerCount(signal) > 1 ? provider.forceFlush() : provider.shutdown();
       void withDeadline(work, timeoutMs).then(() => {
         received = false;
         clearExitDeadline();
-        if (!appListens && !process.listeners(signal).some((listener) => listener !== onSignal)) reraise(signal, onSignal);
+        if (!appListens && !appHandlesSignal(signal, onSignal)) reraise(signal, onSignal);
       });
     };
     process.on(signal, onSignal);

@@ -19,11 +19,12 @@ describe('ACME_OTEL_RESPONSE_HEADERS', () => {
     });
     try {
       const reply = await get(`${app.url}/users/1`);
-      const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(reply.headers.traceresponse));
+      // 03: sampled, and random-trace-id, since the trace is ours (W3C Trace Context Level 2).
+      const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-03$/.exec(String(reply.headers.traceresponse));
       assert.ok(match, `traceresponse: ${reply.headers.traceresponse}`);
       const [, traceId, spanId] = match;
       assert.equal(reply.headers['x-kontur-trace-id'], traceId);
-      assert.equal(reply.headers['server-timing'], `traceparent;desc="00-${traceId}-${spanId}-01"`);
+      assert.equal(reply.headers['server-timing'], `traceparent;desc="00-${traceId}-${spanId}-03"`);
       const spans = await receiver.waitForSpans((all) => all.some((s) => s.kind === 'SERVER' && s.traceId === traceId));
       const server = spans.find((s) => s.kind === 'SERVER' && s.traceId === traceId)!;
       assert.equal(server.spanId, spanId, 'the header names the SERVER span a person will look up');
@@ -52,10 +53,10 @@ describe('ACME_OTEL_RESPONSE_HEADERS', () => {
         assert.ok(reply.headers['access-control-allow-origin'], `${path}: the app's own CORS header stays`);
         const exposed = String(reply.headers['access-control-expose-headers']).toLowerCase().split(/\s*,\s*/);
         for (const name of ['traceresponse', 'server-timing', 'x-kontur-trace-id']) assert.ok(exposed.includes(name), `${path} exposes ${name}: ${exposed}`);
-        assert.match(String(reply.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, path);
+        assert.match(String(reply.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/, path);
       }
       const withOwnTiming = await get(`${app.url}/write-head`);
-      assert.match(String(withOwnTiming.headers['server-timing']), /^db;dur=53, traceparent;desc="00-[0-9a-f]{32}-[0-9a-f]{16}-01"$/, 'appended to the app\'s Server-Timing');
+      assert.match(String(withOwnTiming.headers['server-timing']), /^db;dur=53, traceparent;desc="00-[0-9a-f]{32}-[0-9a-f]{16}-03"$/, 'appended to the app\'s Server-Timing');
       const noCors = await get(`${app.url}/other`);
       assert.equal(noCors.headers['access-control-expose-headers'], undefined, 'no CORS answer, no expose header');
       assert.equal(app.stderr(), '');

@@ -7,6 +7,8 @@ interface Loaded {
   packages: string[];
   /** Files of @acme/otel-register, relative to its root. */
   ownFiles: string[];
+  /** Whether anything subscribes to Fastify's handler tracing channel (our Fastify instrumentation does). */
+  fastifyChannel: boolean;
   stderr: string;
 }
 
@@ -20,7 +22,7 @@ async function loadedPackages(args: string[], env: Record<string, string> = {}, 
   return { ...(JSON.parse(match[1]!) as Omit<Loaded, 'stderr'>), stderr: result.stderr };
 }
 
-const instrumentationPackages = (packages: string[]) => packages.filter((p) => p.startsWith('@opentelemetry/instrumentation-') || p === '@fastify/otel');
+const instrumentationPackages = (packages: string[]) => packages.filter((p) => p.startsWith('@opentelemetry/instrumentation-'));
 
 describe('start-up loads only what the app uses', () => {
   it('a script that requires nothing loads no instrumentation and no exporter', async () => {
@@ -32,6 +34,20 @@ describe('start-up loads only what the app uses', () => {
   it('requiring express loads the express and http instrumentations and no other', async () => {
     const { packages } = await loadedPackages(['express']);
     assert.deepEqual(instrumentationPackages(packages), ['@opentelemetry/instrumentation-express', '@opentelemetry/instrumentation-http']);
+  });
+
+  it("requiring fastify subscribes to Fastify's handler channel and loads the http instrumentation only; requiring express does not subscribe", async () => {
+    const withFastify = await loadedPackages(['fastify']);
+    assert.equal(withFastify.fastifyChannel, true);
+    assert.deepEqual(instrumentationPackages(withFastify.packages), ['@opentelemetry/instrumentation-http']);
+    assert.equal((await loadedPackages(['express'])).fastifyChannel, false);
+    assert.equal((await loadedPackages([])).fastifyChannel, false);
+  });
+
+  it("an ES module app importing fastify subscribes to Fastify's handler channel", async () => {
+    const { fastifyChannel, packages } = await loadedPackages(['fastify'], {}, 'import');
+    assert.equal(fastifyChannel, true);
+    assert.deepEqual(instrumentationPackages(packages), ['@opentelemetry/instrumentation-http']);
   });
 
   it('requiring pg loads only the pg instrumentation', async () => {

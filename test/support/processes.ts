@@ -21,6 +21,13 @@ export interface StartOptions {
   nodeBinary?: string;
   /** Resolve once stdout shows `LISTENING <port>` (servers) instead of right away. */
   waitForListening?: boolean;
+  /** Another app directory than the one with the packed package installed. */
+  cwd?: string;
+  /** Run as another user (tests run as root in CI). */
+  uid?: number;
+  gid?: number;
+  /** In a process group of its own, so the test can signal the app and its children at once (Ctrl-C, a service manager). */
+  detached?: boolean;
 }
 
 export interface RunningApp {
@@ -65,9 +72,12 @@ export async function startApp(fixture: string, options: StartOptions = {}): Pro
   // 'examples/…' paths run an example app; anything else is a fixture.
   const script = fixture.startsWith('examples/') ? fixture : path.join('fixtures', fixture);
   const child = spawn(options.nodeBinary ?? process.execPath, [...flagArgs, ...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
-    cwd: APP_DIR,
+    cwd: options.cwd ?? APP_DIR,
     env,
+    uid: options.uid,
+    gid: options.gid,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   killAtExit(child);
   let stdout = '';

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, errorMonitor } from 'node:events';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createContextKey, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
-import { EmitterBindingContextManager } from '../../src/context-manager.ts';
+import { EmitterBindingContextManager, observeEmit } from '../../src/context-manager.ts';
 
 const KEY = createContextKey('test');
 const manager = new EmitterBindingContextManager().enable();
@@ -83,6 +85,53 @@ describe('EmitterBindingContextManager', () => {
     const self = {};
     assert.deepEqual(manager.with(otherContext, () => bound.call(self, 1, 2)), ['request', 3, self]);
     assert.equal(bound.length, 2);
+  });
+
+  it('a bound emitter carries nothing of ours: same own keys and symbols, emit is EventEmitter\'s, listeners counted as without us', () => {
+    const shape = (emitter: EventEmitter) => ({
+      names: Object.getOwnPropertyNames(emitter).sort(),
+      symbols: Object.getOwnPropertySymbols(emitter).map(String).sort(),
+      emit: emitter.emit === EventEmitter.prototype.emit,
+      events: emitter.eventNames().map(String),
+    });
+    const unbound = new IncomingMessage(new Socket());
+    const bound = manager.bind(requestContext, new IncomingMessage(new Socket()));
+    assert.deepEqual(shape(bound), shape(unbound));
+    assert.equal(Object.hasOwn(bound, 'emit'), false);
+    assert.equal(EventEmitter.prototype.emit.name, 'emit');
+    assert.equal(EventEmitter.prototype.emit.length, 1);
+    let value: unknown;
+    bound.on('data', () => (value = seen()));
+    bound.emit('data');
+    assert.equal(value, 'request', 'its listeners still run in the bound context');
+  });
+
+  it('an app replacing emit on a bound emitter wraps ours, and its listeners still run in the context', () => {
+    const emitter = manager.bind(requestContext, new EventEmitter());
+    const original = emitter.emit;
+    const seenByApp: unknown[] = [];
+    emitter.emit = function (this: EventEmitter, ...args: Parameters<EventEmitter['emit']>) {
+      seenByApp.push(args[0]);
+      return original.apply(this, args);
+    };
+    let value: unknown;
+    emitter.on('x', () => (value = seen()));
+    manager.with(otherContext, () => emitter.emit('x'));
+    assert.deepEqual(seenByApp, ['x']);
+    assert.equal(value, 'request');
+  });
+
+  it('observeEmit: called on the event, in the bound context, before listeners, without being a listener', () => {
+    const emitter = manager.bind(requestContext, new EventEmitter());
+    const calls: unknown[] = [];
+    emitter.on('close', () => calls.push('listener'));
+    observeEmit(emitter, 'close', (...args: unknown[]) => calls.push(['observer', seen(), ...args]));
+    observeEmit(emitter, errorMonitor, (error: unknown) => calls.push(['monitor', (error as Error).message]));
+    assert.equal(emitter.listenerCount('close'), 1);
+    assert.deepEqual(emitter.eventNames(), ['close']);
+    emitter.emit('close', 1);
+    assert.throws(() => emitter.emit('error', new Error('unhandled')), /unhandled/, 'an error with no listener still throws');
+    assert.deepEqual(calls, [['observer', 'request', 1], 'listener', ['monitor', 'unhandled']]);
   });
 
   it('anything else is returned as is', () => {

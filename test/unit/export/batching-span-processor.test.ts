@@ -146,4 +146,26 @@ describe('BatchingSpanProcessor', () => {
     assert.ok(Date.now() - startedAt >= 25, 'waited for the deadline');
     assert.deepEqual(exporter.sizes, [10]);
   });
+
+  it('takeUnexported hands over the queue and the exports still unanswered, and leaves nothing behind', async () => {
+    const { exporter, processor, end } = setup();
+    end(10);
+    await nextTurn();
+    end(15);
+    await nextTurn();
+    assert.deepEqual(exporter.sizes, [10, 10], 'two exports in flight, 5 spans queued');
+    exporter.calls[0]!.answer();
+    await nextTurn();
+    assert.equal(processor.takeUnexported().length, 15, 'the unanswered export (10) and the queued rest (5)');
+    assert.equal(processor.takeUnexported().length, 0);
+  });
+
+  it('an export given up after OTEL_BSP_EXPORT_TIMEOUT is not handed to the exit flush again', async () => {
+    const { processor, end } = setup({ exportTimeoutMs: 30 });
+    end(10);
+    await nextTurn();
+    const keepAlive = setInterval(() => {}, 1_000);
+    await processor.forceFlush().finally(() => clearInterval(keepAlive));
+    assert.deepEqual(processor.takeUnexported(), []);
+  });
 });

@@ -12,6 +12,7 @@ import {
   type TextMapPropagator,
 } from '@opentelemetry/api';
 import { createFormatPropagator, createPropagator, PROPAGATOR_NAMES, type PropagatorName } from '../../../src/propagators/index.ts';
+import { W3CTraceState } from '../../../src/propagators/trace-state.ts';
 
 /**
  * Random and adversarial header values through every propagator's extract,
@@ -106,7 +107,12 @@ function vostokBytes(): Buffer {
 /** A well-formed value for each header we know, to be mutated into near misses. */
 const VALID_VALUES: Readonly<Partial<Record<string, () => string>>> = {
   traceparent: () => `${chance(0.8) ? '00' : hex(2)}-${hex(32)}-${hex(16)}-${hex(2)}${chance(0.1) ? `-${hex(4)}` : ''}`,
-  tracestate: () => Array.from({ length: 1 + int(34) }, (_, i) => `${chance(0.2) ? `t${i}@sys` : `k${i}`}=${fromAlphabet('abc 123!~', 1 + int(8)).trim() || 'v'}`).join(pick([',', ', ', ' ,\t'])),
+  // Keys of the current grammar (`@` anywhere after the first character, a digit first), duplicates, and lists past 512 characters.
+  tracestate: () =>
+    Array.from({ length: 1 + int(34) }, (_, i) => {
+      const key = pick([`k${i}`, `t${i}@sys`, `${i}k@`, `a@${i}@b`, `k${int(4)}`, `${'z'.repeat(200 + int(57))}${i}`]);
+      return `${key}=${chance(0.1) ? 'x'.repeat(100 + int(157)) : fromAlphabet('abc 123!~', 1 + int(8)).trim() || 'v'}`;
+    }).join(pick([',', ', ', ' ,\t'])),
   baggage: () => `user=${hex(4)};meta=1,${hex(3)}=${hex(5)}`,
   b3: () => `${hex(pick([16, 32]))}-${hex(16)}${chance(0.7) ? `-${pick(['0', '1', 'd'])}` : ''}${chance(0.3) ? `-${hex(16)}` : ''}`,
   'x-b3-traceid': () => hex(pick([16, 32])),
@@ -331,6 +337,15 @@ function checkResult(result: unknown, lowercaseIds: boolean): string | undefined
   if (!isSpanContextValid(spanContext)) return `invalid span context ${JSON.stringify(spanContext)}`;
   if (lowercaseIds && (!LOWERCASE_TRACE_ID.test(spanContext.traceId) || !LOWERCASE_SPAN_ID.test(spanContext.spanId))) return `ids not lowercase hex ${JSON.stringify(spanContext)}`;
   if (!Number.isInteger(spanContext.traceFlags) || spanContext.traceFlags < 0 || spanContext.traceFlags > 0xff) return `bad trace flags ${spanContext.traceFlags}`;
+  return checkTraceState(spanContext.traceState?.serialize());
+}
+
+/** A tracestate we would send on: within the spec's limits, each key once, and read back as itself. */
+function checkTraceState(serialized: string | undefined): string | undefined {
+  if (serialized === undefined) return undefined;
+  const keys = serialized.split(',').map((member) => member.slice(0, member.indexOf('=')));
+  if (serialized.length > 512 || keys.length > 32 || new Set(keys).size !== keys.length) return `tracestate over the limits or with a duplicate: ${serialized}`;
+  if (W3CTraceState.parse(serialized)?.serialize() !== serialized) return `tracestate does not read back as itself: ${serialized}`;
   return undefined;
 }
 

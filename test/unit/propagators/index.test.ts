@@ -137,6 +137,61 @@ describe('each propagator alone', () => {
   });
 });
 
+describe('each format with the W3C random-trace-id flag (0x02) in the context', () => {
+  // What each format writes for flags 00, 01, 02, 03: the sampled state comes from bit 0x01 alone,
+  // so 02 reads as not sampled and 03 as sampled. Only traceparent carries the random flag itself.
+  const written: Record<Exclude<PropagatorName, 'none' | 'baggage'>, (sampled: boolean, flags: string) => Record<string, string>> = {
+    tracecontext: (_, flags) => ({ traceparent: `00-${TRACE_ID}-${SPAN_ID}-${flags}` }),
+    b3: (sampled) => ({ b3: `${TRACE_ID}-${SPAN_ID}-${sampled ? 1 : 0}` }),
+    b3multi: (sampled) => ({ 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': SPAN_ID, 'x-b3-sampled': sampled ? '1' : '0' }),
+    jaeger: (sampled) => ({ 'uber-trace-id': `${TRACE_ID}:${SPAN_ID}:0:${sampled ? '01' : '00'}` }),
+    xray: (sampled) => ({ 'x-amzn-trace-id': `Root=1-${TRACE_ID.slice(0, 8)}-${TRACE_ID.slice(8)};Parent=${SPAN_ID};Sampled=${sampled ? 1 : 0}` }),
+    ottrace: (sampled) => ({ 'ot-tracer-traceid': TRACE_ID.slice(16), 'ot-tracer-spanid': SPAN_ID, 'ot-tracer-sampled': String(sampled) }),
+    kontur: () => ({ 'x-kontur-trace-id': TRACE_ID }),
+    vostok: () => ({
+      'context-globals':
+        'FgAAAHZvc3Rvay50cmFjaW5nLmNvbnRleHRJAAAAMGFmNzY1MTktMTZjZC00M2RkLTg0NDgtZWIyMTFjODAzMTljO2I3YWQ2YjcxLTY5MjAtMzMzMS0wMDAwLTAwMDAwMDAwMDAwMA==',
+    }),
+    cloudtrace: (sampled) => ({ 'x-cloud-trace-context': `${TRACE_ID}/${BigInt(`0x${SPAN_ID}`)};o=${sampled ? 1 : 0}` }),
+  };
+  for (const [name, expected] of Object.entries(written) as [PropagatorName, (typeof written)[keyof typeof written]][]) {
+    for (const traceFlags of [0x00, 0x01, 0x02, 0x03]) {
+      const flags = traceFlags.toString(16).padStart(2, '0');
+      test(`${name} with flags ${flags}`, () => {
+        const context = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags });
+        assert.deepEqual(inject(createPropagator([name]), context), expected((traceFlags & 0x01) === 0x01, flags));
+      });
+    }
+  }
+
+  test('a W3C 03 read, then written in every format: sampled everywhere, random only in traceparent', () => {
+    const context = extract(createPropagator(['tracecontext']), { traceparent: `00-${TRACE_ID}-${SPAN_ID}-03` });
+    const headers = inject(createPropagator(PROPAGATOR_NAMES.filter((name) => name !== 'none')), context);
+    assert.equal(headers['traceparent'], `00-${TRACE_ID}-${SPAN_ID}-03`);
+    assert.equal(headers['b3'], `${TRACE_ID}-${SPAN_ID}-1`);
+    assert.equal(headers['x-b3-sampled'], '1');
+    assert.equal(headers['uber-trace-id'], `${TRACE_ID}:${SPAN_ID}:0:01`);
+    assert.match(headers['x-amzn-trace-id']!, /;Sampled=1$/);
+    assert.equal(headers['ot-tracer-sampled'], 'true');
+    assert.match(headers['x-cloud-trace-context']!, /;o=1$/);
+  });
+
+  test('formats without the flag extract contexts without it: we do not claim randomness for ids we did not make', () => {
+    const carriers: [PropagatorName, Record<string, string>][] = [
+      ['b3', { b3: `${TRACE_ID}-${SPAN_ID}-1` }],
+      ['b3multi', { 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': SPAN_ID, 'x-b3-sampled': '1' }],
+      ['jaeger', { 'uber-trace-id': `${TRACE_ID}:${SPAN_ID}:0:03` }],
+      ['xray', { 'x-amzn-trace-id': `Root=1-${TRACE_ID.slice(0, 8)}-${TRACE_ID.slice(8)};Parent=${SPAN_ID};Sampled=1` }],
+      ['ottrace', { 'ot-tracer-traceid': TRACE_ID, 'ot-tracer-spanid': SPAN_ID, 'ot-tracer-sampled': 'true' }],
+      ['kontur', { 'x-kontur-trace-id': TRACE_ID }],
+      ['cloudtrace', { 'x-cloud-trace-context': `${TRACE_ID}/${BigInt(`0x${SPAN_ID}`)};o=1` }],
+    ];
+    for (const [name, carrier] of carriers) {
+      assert.equal(trace.getSpanContext(extract(createPropagator([name]), carrier))?.traceFlags, 0x01, name);
+    }
+  });
+});
+
 describe('a propagator that does nothing', () => {
   const cases: { name: string; names: PropagatorName[] }[] = [
     { name: 'none', names: ['none'] },

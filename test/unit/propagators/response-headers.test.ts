@@ -72,7 +72,31 @@ describe('response headers per format', () => {
       spanContext: { ...SAMPLED, traceFlags: 3 },
       expected: { traceresponse: `00-${TRACE_ID}-${SPAN_ID}-03` },
     },
+    {
+      name: 'traceresponse keeps the random flag of a span that is not sampled',
+      formats: ['traceresponse'],
+      spanContext: { ...SAMPLED, traceFlags: 2 },
+      expected: { traceresponse: `00-${TRACE_ID}-${SPAN_ID}-02` },
+    },
     { name: 'server-timing', formats: ['server-timing'], expected: { 'server-timing': `traceparent;desc="00-${TRACE_ID}-${SPAN_ID}-01"` } },
+    {
+      name: 'server-timing keeps the random flag',
+      formats: ['server-timing'],
+      spanContext: { ...SAMPLED, traceFlags: 3 },
+      expected: { 'server-timing': `traceparent;desc="00-${TRACE_ID}-${SPAN_ID}-03"` },
+    },
+    {
+      name: 'server-timing keeps the random flag of a span that is not sampled',
+      formats: ['server-timing'],
+      spanContext: { ...SAMPLED, traceFlags: 2 },
+      expected: { 'server-timing': `traceparent;desc="00-${TRACE_ID}-${SPAN_ID}-02"` },
+    },
+    {
+      name: 'undefined flags are not sent in either',
+      formats: ['traceresponse', 'server-timing'],
+      spanContext: { ...SAMPLED, traceFlags: 0xff },
+      expected: { traceresponse: `00-${TRACE_ID}-${SPAN_ID}-03`, 'server-timing': `traceparent;desc="00-${TRACE_ID}-${SPAN_ID}-03"` },
+    },
     {
       name: 'server-timing with the flags of the span',
       formats: ['server-timing'],

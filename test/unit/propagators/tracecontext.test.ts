@@ -124,16 +124,20 @@ describe('tracestate', () => {
     { name: 'an empty first header is ignored', tracestate: ['', 'foo=1'], expected: 'foo=1' },
     { name: 'empty members are skipped', tracestate: ',foo=1,, ,\t,bar=2,', expected: 'foo=1,bar=2' },
     { name: 'a whitespace-only header is discarded', tracestate: ' \t , ', expected: undefined },
-    { name: 'a duplicated key drops the header', tracestate: 'foo=1,foo=1', expected: undefined },
-    { name: 'a duplicated key with another value drops the header', tracestate: 'foo=1,foo=2', expected: undefined },
-    { name: 'a key duplicated across headers drops the header', tracestate: ['foo=1', 'foo=1'], expected: undefined },
-    { name: 'a key duplicated across headers with another value drops the header', tracestate: ['foo=1', 'foo=2'], expected: undefined },
+    // Duplicated keys: the list is inherited, the first (left-most) member of a key kept.
+    { name: 'a duplicated key keeps the list, once', tracestate: 'foo=1,foo=1', expected: 'foo=1' },
+    { name: 'a duplicated key with another value keeps the first', tracestate: 'foo=1,foo=2', expected: 'foo=1' },
+    { name: 'a key duplicated across headers is kept once', tracestate: ['foo=1', 'foo=1'], expected: 'foo=1' },
+    { name: 'a key duplicated across headers with another value keeps the first', tracestate: ['foo=1', 'foo=2'], expected: 'foo=1' },
+    { name: 'other members around a duplicate keep their order', tracestate: 'a=1,foo=1,b=2,foo=2,c=3', expected: 'a=1,foo=1,b=2,c=3' },
+    { name: 'a duplicated new-grammar key', tracestate: 'foo@=1,bar=2,foo@=3', expected: 'foo@=1,bar=2' },
     { name: 'all legal key and value characters', tracestate: `${KEY_CHARS}=${VALUE_CHARS}`, expected: `${KEY_CHARS}=${VALUE_CHARS}` },
     {
       name: 'all legal characters in a vendor key',
       tracestate: `${KEY_CHARS}@a-z0-9_-*/=${VALUE_CHARS}`,
       expected: `${KEY_CHARS}@a-z0-9_-*/=${VALUE_CHARS}`,
     },
+    { name: 'a key starting with a digit, with every key character', tracestate: `0${KEY_CHARS}@=1`, expected: `0${KEY_CHARS}@=1` },
     { name: 'OWS around commas', tracestate: 'foo=1 \t , \t bar=2, \t baz=3', expected: 'foo=1,bar=2,baz=3' },
     { name: 'tabs and spaces around commas', tracestate: 'foo=1\t \t,\t \tbar=2,\t \tbaz=3', expected: 'foo=1,bar=2,baz=3' },
     { name: 'a leading space', tracestate: ' foo=1', expected: 'foo=1' },
@@ -145,13 +149,21 @@ describe('tracestate', () => {
     { name: 'a space in a key drops the header', tracestate: 'foo =1', expected: undefined },
     { name: 'an uppercase key drops the header', tracestate: 'FOO=1', expected: undefined },
     { name: 'a dot in a key drops the header', tracestate: 'foo.bar=1', expected: undefined },
-    { name: 'a simple key starting with a digit drops the header', tracestate: '1foo=1', expected: undefined },
-    { name: 'a tenant id may start with a digit', tracestate: '1tenant@system=1', expected: '1tenant@system=1' },
-    { name: 'an empty system id drops the header', tracestate: 'foo@=1,bar=2', expected: undefined },
-    { name: 'an empty tenant id drops the header', tracestate: '@foo=1,bar=2', expected: undefined },
-    { name: 'two at signs in a row drop the header', tracestate: 'foo@@bar=1,bar=2', expected: undefined },
-    { name: 'two at signs drop the header', tracestate: 'foo@bar@baz=1,bar=2', expected: undefined },
-    { name: 'a system id starting with a digit drops the header', tracestate: 'foo@1bar=1', expected: undefined },
+    // key = ( lcalpha / DIGIT ) 0*255 ( keychar ); keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+    { name: 'a key may start with a digit', tracestate: '1foo=1', expected: '1foo=1' },
+    { name: 'a key may be one digit', tracestate: '7=1', expected: '7=1' },
+    { name: 'a tenant@system key', tracestate: '1tenant@system=1', expected: '1tenant@system=1' },
+    { name: 'a key ending in an at sign', tracestate: 'foo@=1,bar=2', expected: 'foo@=1,bar=2' },
+    { name: 'two at signs in a row', tracestate: 'foo@@bar=1,bar=2', expected: 'foo@@bar=1,bar=2' },
+    { name: 'two at signs', tracestate: 'foo@bar@baz=1,bar=2', expected: 'foo@bar@baz=1,bar=2' },
+    { name: 'a digit after the at sign', tracestate: 'foo@1bar=1', expected: 'foo@1bar=1' },
+    { name: 'special characters after the at sign', tracestate: 'a@_-*/@=1', expected: 'a@_-*/@=1' },
+    { name: 'a key starting with an at sign drops the header', tracestate: '@foo=1,bar=2', expected: undefined },
+    { name: 'a key starting with an underscore drops the header', tracestate: '_foo=1,bar=2', expected: undefined },
+    { name: 'a key starting with a dash drops the header', tracestate: '-foo=1', expected: undefined },
+    { name: 'a key that is only an at sign drops the header', tracestate: '@=1', expected: undefined },
+    { name: 'an empty key drops the header', tracestate: '=1,bar=2', expected: undefined },
+    { name: 'an uppercase letter after the at sign drops the header', tracestate: 'foo@Bar=1', expected: undefined },
     { name: '32 members over four headers are kept', tracestate: splitInto(MEMBERS_1_TO_32, [10, 10, 10, 2]), expected: MEMBERS_1_TO_32.join(',') },
     { name: '33 members drop the header', tracestate: splitInto([...MEMBERS_1_TO_32, 'bar33=33'], [10, 10, 10, 3]), expected: undefined },
     {
@@ -166,8 +178,18 @@ describe('tracestate', () => {
       tracestate: ['foo=1', `${'t'.repeat(241)}@${'v'.repeat(14)}=1`],
       expected: `foo=1,${'t'.repeat(241)}@${'v'.repeat(14)}=1`,
     },
-    { name: 'a 242-character tenant drops the header', tracestate: ['foo=1', `${'t'.repeat(242)}@v=1`], expected: undefined },
-    { name: 'a 15-character system drops the header', tracestate: ['foo=1', `t@${'v'.repeat(15)}=1`], expected: undefined },
+    { name: 'a 242-character tenant', tracestate: ['foo=1', `${'t'.repeat(242)}@v=1`], expected: `foo=1,${'t'.repeat(242)}@v=1` },
+    { name: 'a 15-character system', tracestate: ['foo=1', `t@${'v'.repeat(15)}=1`], expected: `foo=1,t@${'v'.repeat(15)}=1` },
+    { name: 'a 256-character key ending in an at sign', tracestate: ['foo=1', `${'t'.repeat(255)}@=1`], expected: `foo=1,${'t'.repeat(255)}@=1` },
+    { name: 'a 256-character key with at signs', tracestate: `${'a@'.repeat(128)}=1`, expected: `${'a@'.repeat(128)}=1` },
+    { name: 'a 257-character key with an at sign drops the header', tracestate: ['foo=1', `${'t'.repeat(128)}@${'v'.repeat(128)}=1`], expected: undefined },
+    // Over 512 characters: whole entries go, those over 128 characters first, then from the end.
+    { name: '512 characters are kept whole', tracestate: [m('a', 128), m('b', 127), m('c', 127), m('d', 127)], expected: [m('a', 128), m('b', 127), m('c', 127), m('d', 127)].join(',') },
+    { name: '513 characters lose the entry over 128 characters', tracestate: [m('a', 100), m('long', 200), m('b', 100), m('c', 110)].join(','), expected: [m('a', 100), m('b', 100), m('c', 110)].join(',') },
+    { name: 'the right-most long entry goes first, and only as many as needed', tracestate: [m('l1', 200), m('s1', 100), m('l2', 200), m('s2', 100)].join(','), expected: [m('l1', 200), m('s1', 100), m('s2', 100)].join(',') },
+    { name: 'without long entries, entries go from the end', tracestate: ['a', 'b', 'c', 'd', 'e', 'f'].map((key) => m(key, 100)).join(','), expected: ['a', 'b', 'c', 'd', 'e'].map((key) => m(key, 100)).join(',') },
+    { name: 'long entries, then from the end', tracestate: [m('a', 129), m('b', 128), m('c', 128), m('d', 128), m('e', 128)].join(','), expected: [m('b', 128), m('c', 128), m('d', 128)].join(',') },
+    { name: 'OWS and empty members do not count toward 512', tracestate: [m('a', 128), m('b', 127), m('c', 127), m('d', 127)].join(' \t,, '), expected: [m('a', 128), m('b', 127), m('c', 127), m('d', 127)].join(',') },
     { name: 'a 256-character value', tracestate: `foo=${'x'.repeat(256)}`, expected: `foo=${'x'.repeat(256)}` },
     { name: 'a 257-character value drops the header', tracestate: `foo=${'x'.repeat(257)}`, expected: undefined },
     { name: 'an equals sign in a value drops the header', tracestate: 'foo=bar=baz', expected: undefined },
@@ -250,10 +272,22 @@ describe('inject', () => {
     assert.deepEqual(carrier, headers);
   });
 
+  test('new-grammar keys and duplicates: the inherited list goes on, each key once', () => {
+    const context = propagator.extract(ROOT_CONTEXT, { traceparent: `00-${TRACE_ID}-${SPAN_ID}-02`, tracestate: ['foo@=1,bar=2', 'foo@=3,t@v=4'] }, defaultTextMapGetter);
+    const carrier: Record<string, string> = {};
+    propagator.inject(context, carrier, defaultTextMapSetter);
+    assert.deepEqual(carrier, { traceparent: `00-${TRACE_ID}-${SPAN_ID}-02`, tracestate: 'foo@=1,bar=2,t@v=4' });
+  });
+
   test('fields are traceparent and tracestate', () => {
     assert.deepEqual(propagator.fields(), ['traceparent', 'tracestate']);
   });
 });
+
+/** One list member of `length` characters: `key=xxx…`. */
+function m(key: string, length: number): string {
+  return `${key}=${'x'.repeat(length - key.length - 1)}`;
+}
 
 function splitInto(members: readonly string[], sizes: readonly number[]): string[] {
   const headers: string[] = [];
