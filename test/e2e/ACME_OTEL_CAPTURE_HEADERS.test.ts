@@ -9,7 +9,7 @@ before(async () => {
   receiver = await startOtlpReceiver();
 });
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 const REQUEST_HEADERS = { 'x-tenant': 'acme', 'user-agent': 'probe/1.0', authorization: 'Bearer t0k3n-abc', cookie: 'session=c00kie-xyz' };

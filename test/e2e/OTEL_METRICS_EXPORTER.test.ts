@@ -13,7 +13,7 @@ before(async () => {
 });
 beforeEach(() => receiver.reset());
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 function ofService(service: string, name: string, points: readonly ReceivedMetricPoint[] = receiver.metrics): ReceivedMetricPoint[] {

@@ -9,7 +9,7 @@ before(async () => {
   receiver = await startOtlpReceiver();
 });
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 const lambdaEnv = (functionName: string, handler: string) => ({

@@ -12,7 +12,7 @@ before(async () => {
   receiver = await startOtlpReceiver();
 });
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 const SECRET = 'd0ct0r-s3cret';

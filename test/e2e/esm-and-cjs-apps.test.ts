@@ -13,7 +13,7 @@ before(async () => {
   receiver = await startOtlpReceiver();
 });
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 function otlpEnv(serviceName: string): Record<string, string> {

@@ -17,7 +17,7 @@ before(async () => {
   receiver = await startOtlpReceiver();
 });
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 describe('a listener that is not signal-exit\'s is the app\'s own handler: it keeps the exit', () => {

@@ -8,7 +8,7 @@ before(async () => {
   receiver = await startOtlpReceiver();
 });
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 interface Report {

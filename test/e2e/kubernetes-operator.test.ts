@@ -91,7 +91,9 @@ before(async () => {
   });
   installPodApp();
   initContainerCopy();
-  [receiver, postgres] = await Promise.all([startOtlpReceiver(), startPostgres()]);
+  // One after the other: whatever started before a failure is assigned, so `after` can stop it.
+  receiver = await startOtlpReceiver();
+  postgres = await startPostgres();
 });
 after(async () => {
   await Promise.all(apps.map((app) => app.stop()));

@@ -7,10 +7,12 @@ import { startPostgres, type Postgres } from '../support/services.ts';
 let receiver: OtlpReceiver;
 let postgres: Postgres;
 before(async () => {
-  [receiver, postgres] = await Promise.all([startOtlpReceiver(), startPostgres()]);
+  // One after the other: whatever started before a failure is assigned, so `after` can stop it.
+  receiver = await startOtlpReceiver();
+  postgres = await startPostgres();
 });
 after(async () => {
-  await Promise.all([receiver.close(), postgres.stop()]);
+  await Promise.all([receiver?.close(), postgres?.stop()]);
 });
 
 describe('the polls app on NestJS 12 (ESM only), PostgreSQL and Cloud Run', () => {

@@ -11,7 +11,7 @@ before(async () => {
 });
 after(async () => {
   await Promise.all(apps.map((app) => app.stop()));
-  await receiver.close();
+  await receiver?.close();
 });
 
 async function hop(service: string, propagators: string, next?: RunningApp): Promise<RunningApp> {

@@ -9,11 +9,13 @@ let receiver: OtlpReceiver;
 let redis: Redis;
 const apps: RunningApp[] = [];
 before(async () => {
-  [receiver, redis] = await Promise.all([startOtlpReceiver(), startRedis()]);
+  // One after the other: whatever started before a failure is assigned, so `after` can stop it.
+  receiver = await startOtlpReceiver();
+  redis = await startRedis();
 });
 after(async () => {
   await Promise.all(apps.map((app) => app.stop()));
-  await Promise.all([receiver.close(), redis.stop()]);
+  await Promise.all([receiver?.close(), redis?.stop()]);
 });
 
 async function service(script: string, name: string, env: Record<string, string> = {}): Promise<RunningApp> {

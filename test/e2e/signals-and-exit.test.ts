@@ -9,7 +9,7 @@ before(async () => {
   receiver = await startOtlpReceiver();
 });
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 /** A long batch delay, so the spans can only arrive through the flush at exit. */

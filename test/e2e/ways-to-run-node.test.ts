@@ -17,7 +17,7 @@ before(async () => {
   receiver = await startOtlpReceiver();
 });
 after(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 describe('every way of running Node code works under the loader exactly as bare', () => {

@@ -121,8 +121,8 @@ export function describeExitHookLibraries(libraries: readonly Library[]): void {
     slowReceiver.setBehaviour({ delayMs: 2 * FLUSH_BOUND_MS });
   });
   after(async () => {
-    await receiver.close();
-    await slowReceiver.close();
+    await receiver?.close();
+    await slowReceiver?.close();
   });
 
   describe('an app whose only exit listeners come from exit-hook libraries ends as it does without us', () => {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { killAtExit } from './leftover-children.ts';
 
 export const APP_DIR = process.env.OTEL_REGISTER_TEST_APP ?? path.resolve(import.meta.dirname, '..', '..', '.work', 'test', 'app');
 
@@ -78,6 +79,7 @@ export async function startApp(fixture: string, options: StartOptions = {}): Pro
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
+  killAtExit(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

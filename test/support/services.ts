@@ -1,6 +1,6 @@
 /**
  * Real PostgreSQL, Redis and Prometheus servers for the end-to-end tests, from the Debian
- * packages (.ci/run installs them). Each test file starts its own private
+ * packages (test/run.ts installs them: system-packages.ts). Each test file starts its own private
  * instance on a free loopback port and stops it when done.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { killAtExit } from './leftover-children.ts';
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -46,20 +47,23 @@ export async function startPostgres(database = 'app'): Promise<Postgres> {
     const [command, fullArgs] = asPostgresUser(path.join(bin, tool), args);
     execFileSync(command, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   };
-  run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  run('pg_ctl', ['-D', dataDir, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
-  run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database]);
-  return {
-    port,
-    url: `postgres://postgres@127.0.0.1:${port}/${database}`,
-    async stop() {
-      try {
-        run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+  const stop = async () => {
+    try {
+      if (existsSync(path.join(dataDir, 'postmaster.pid'))) run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
+  try {
+    run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+    run('pg_ctl', ['-D', dataDir, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database]);
+  } catch (error) {
+    // Half started: leave no server or data dir behind the failed set-up.
+    await stop().catch(() => {});
+    throw error;
+  }
+  return { port, url: `postgres://postgres@127.0.0.1:${port}/${database}`, stop };
 }
 
 export interface Redis {
@@ -71,10 +75,14 @@ export interface Redis {
 export async function startRedis(): Promise<Redis> {
   const port = await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  killAtExit(child);
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server did not start: ${output}`));
+    }, 10_000);
     child.stdout!.on('data', () => {
       if (output.includes('Ready to accept connections')) {
         clearTimeout(timer);
@@ -91,7 +99,7 @@ export async function startRedis(): Promise<Redis> {
     url: `redis://127.0.0.1:${port}`,
     async stop() {
       child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
     },
   };
 }
@@ -118,6 +126,7 @@ export async function startPrometheus(target: string): Promise<Prometheus> {
     [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  killAtExit(child);
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

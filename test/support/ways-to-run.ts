@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { killAtExit } from './leftover-children.ts';
 import { APP_DIR, baseEnv, loaderArgs, type LoaderFlag } from './processes.ts';
 
 export interface Way {
@@ -61,6 +62,7 @@ export function runNode(args: string[], flag: LoaderFlag, options: RunOptions = 
   const env = baseEnv({ OTEL_TRACES_EXPORTER: 'none', ...options.env });
   if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
   const child = spawn(options.nodeBinary ?? process.execPath, [...flagArgs, ...args], { cwd: APP_DIR, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  killAtExit(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

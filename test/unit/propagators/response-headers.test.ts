@@ -31,7 +31,7 @@ before(async () => {
 });
 
 after(() => {
-  server.close();
+  server?.close();
 });
 
 /** The response headers a real client receives. */
