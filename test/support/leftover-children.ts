@@ -1,9 +1,7 @@
 /**
  * Child processes a test file started and has not stopped when its process
  * ends (an assertion failed before `app.stop()`, a `before` hook failed half
- * way) are killed with it, so none outlives the run. test/run.ts passes
- * --test-force-exit, so a test file's process ends once its tests are done
- * whatever handles are left open; this is the other half.
+ * way) are killed with it, so none outlives the run.
  */
 import type { ChildProcess } from 'node:child_process';
 
