@@ -102,7 +102,8 @@ export class LazyInstrumentationLoader {
       const exported = require(entry.packageName) as Record<string, InstrumentationClass>;
       const InstrumentationClass = exported[entry.exportName];
       if (typeof InstrumentationClass !== 'function') throw new Error(`${entry.packageName} has no export ${entry.exportName}`);
-      const Widened = entry.supportedVersions === undefined ? InstrumentationClass : withSupportedVersions(InstrumentationClass, entry.supportedVersions);
+      const Narrowed = entry.narrow === undefined ? InstrumentationClass : (entry.narrow(InstrumentationClass) as InstrumentationClass);
+      const Widened = entry.supportedVersions === undefined ? Narrowed : withSupportedVersions(Narrowed, entry.supportedVersions);
       this.loaded.push(new Widened(this.configFor(entry)));
     } catch (error) {
       printLine(`instrumentation ${entry.name} could not be loaded (${(error as Error).message}); the app runs without it`);

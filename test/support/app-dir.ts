@@ -16,7 +16,7 @@ export const APP_DIR = path.join(WORK_DIR, 'app');
 const FIXTURES_DIR = path.join(REPO_ROOT, 'test', 'fixtures');
 
 /** Frameworks and clients the fixtures use, at the versions the repo tests against. */
-const FIXTURE_DEPENDENCIES = ['express', 'koa', '@koa/router', 'fastify', 'pg', 'ioredis', 'axios', 'undici', '@nestjs/core', '@nestjs/common', '@nestjs/platform-express', 'reflect-metadata', 'rxjs'];
+const FIXTURE_DEPENDENCIES = ['express', 'koa', '@koa/router', 'fastify', 'pg', 'ioredis', 'axios', 'undici', '@nestjs/core', '@nestjs/common', '@nestjs/platform-express', 'reflect-metadata', 'rxjs', 'pino', 'winston', 'bunyan'];
 
 function npm(args: string[], cwd: string): string {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
