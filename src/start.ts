@@ -14,7 +14,8 @@ import { registerWithParentlessRequireGuard } from './instrumentations/parentles
 import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statement-processor.ts';
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
-import { EndedSpanCounter, installShutdownHandlers } from './lifecycle/shutdown.ts';
+import { EndedSpanCounter, installShutdownHandlers, type Flushable } from './lifecycle/shutdown.ts';
+import { createLogsPipeline } from './logs/index.ts';
 import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
 import { RandomTraceIdFlagTracerProvider } from './random-trace-id-flag.ts';
@@ -33,13 +34,17 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
       warnings.push(line);
       printLine(line);
     });
-    registerSecrets(Object.values(config.otlp.headers));
+    registerSecrets([...Object.values(config.otlp.headers), ...Object.values(config.logs.otlp.headers)]);
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
     const pipeline = createSpanPipeline(config);
+    const resource = buildResource(config, readOwnVersion());
+    // Before the instrumentations load: the log libraries' taps hand their records to it.
+    // A log record counts as new work for the flush at beforeExit, as an ended span does.
+    const logsPipeline = config.logs.exporters.length > 0 ? createLogsPipeline(config, resource, () => counter.ended++) : undefined;
     // Carries the W3C random-trace-id flag, which the SDK's own provider drops.
     const provider = new RandomTraceIdFlagTracerProvider({
-      resource: buildResource(config, readOwnVersion()),
+      resource,
       sampler: createSampler(config.sampler, config.samplerRatio),
       spanLimits: { ...config.spanLimits },
       // The sanitizer first: it must rewrite statements before any processor sees the span.
@@ -49,11 +54,23 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     propagation.setGlobalPropagator(createPropagator(config.propagators));
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
-    installShutdownHandlers(provider, counter, config.shutdownTimeoutMs);
-    installExitFlush(pipeline.exitFlushers);
+    installShutdownHandlers(logsPipeline === undefined ? provider : flushTogether([provider, logsPipeline.provider]), counter, config.shutdownTimeoutMs);
+    installExitFlush([...pipeline.exitFlushers, ...(logsPipeline?.exitFlushers ?? [])]);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
+}
+
+/** SIGTERM, SIGINT and beforeExit flush every signal at once, within the one deadline. */
+function flushTogether(signals: readonly Flushable[]): Flushable {
+  return {
+    forceFlush: async () => {
+      await Promise.allSettled(signals.map((signal) => signal.forceFlush()));
+    },
+    shutdown: async () => {
+      await Promise.allSettled(signals.map((signal) => signal.shutdown()));
+    },
+  };
 }
 
 function installInstrumentations(config: Config): void {

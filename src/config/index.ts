@@ -3,6 +3,7 @@ import { INSTRUMENTATIONS, INSTRUMENTATION_NAMES } from '../instrumentations/tab
 import { PROPAGATOR_ALIASES, PROPAGATOR_NAMES, type PropagatorName } from '../propagators/index.ts';
 import { RESPONSE_HEADER_FORMATS, type ResponseHeaderFormat } from '../propagators/response-headers.ts';
 import { CLOUD_HINT_VARIABLES, type CloudHints } from '../resource/detectors.ts';
+import { readLogsConfig, type LogsConfig } from './logs.ts';
 import { readOtlpConfig, type OtlpConfig } from './otlp.ts';
 import { quote, readChoice, readList, readNumber, readOptionalNumber, readRaw, splitKnown, type Warn } from './parse.ts';
 
@@ -66,6 +67,7 @@ export interface Config {
   readonly exporters: readonly ExporterName[];
   readonly otlp: OtlpConfig;
   readonly batch: BatchConfig;
+  readonly logs: LogsConfig;
   readonly sampler: SamplerName;
   readonly samplerRatio: number;
   readonly spanLimits: SpanLimitsConfig;
@@ -88,7 +90,14 @@ export interface Config {
  * Reads every OTEL_* (and our ACME_OTEL_*) variable once. Invalid values are
  * reported through `warn`, one line each, and replaced by the documented default.
  */
-export function readConfig(env: Env, warn: Warn): Config {
+export function readConfig(env: Env, reportWarning: Warn): Config {
+  // Traces and metrics read the same generic OTEL_EXPORTER_OTLP_* variables: one line per problem.
+  const said = new Set<string>();
+  const warn: Warn = (line) => {
+    if (said.has(line)) return;
+    said.add(line);
+    reportWarning(line);
+  };
   const logLevel = LOG_LEVELS[readChoice(env, 'OTEL_LOG_LEVEL', Object.keys(LOG_LEVELS), 'info', warn)] ?? DiagLogLevel.INFO;
   const batch = readBatchConfig(env, warn);
   const otlp = readOtlpConfig(env, warn);
@@ -100,6 +109,7 @@ export function readConfig(env: Env, warn: Warn): Config {
     exporters: Object.freeze(readExporters(env, warn)),
     otlp,
     batch,
+    logs: readLogsConfig(env, warn),
     ...readSampler(env, warn),
     spanLimits: Object.freeze(readSpanLimits(env, warn)),
     instrumentations: Object.freeze(readInstrumentations(env, warn)),

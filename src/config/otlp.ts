@@ -9,9 +9,15 @@ export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 export const OTLP_COMPRESSIONS = ['gzip', 'none'] as const;
 export type OtlpCompression = (typeof OTLP_COMPRESSIONS)[number];
 
+/** The signals with OTEL_EXPORTER_OTLP_<SIGNAL>_* variables of their own. */
+export type OtlpSignal = 'TRACES' | 'METRICS' | 'LOGS';
+
+/** OTLP/HTTP path appended to the generic endpoint (OTLP exporter spec). */
+const HTTP_PATHS: Readonly<Record<OtlpSignal, string>> = { TRACES: 'v1/traces', METRICS: 'v1/metrics', LOGS: 'v1/logs' };
+
 export interface OtlpConfig {
   readonly protocol: OtlpProtocol;
-  /** Full URL the exporter talks to (for HTTP protocols it includes /v1/traces). */
+  /** Full URL the exporter talks to (for HTTP protocols it includes /v1/traces, /v1/metrics or /v1/logs). */
   readonly url: string;
   /** Never printed: these are API keys more often than not. */
   readonly headers: Readonly<Record<string, string>>;
@@ -24,34 +30,35 @@ export interface OtlpConfig {
 }
 
 /** The signal-specific variable wins over the generic one (OTLP exporter spec). */
-function pick(env: Env, suffix: string): { name: string; value: string | undefined } {
-  const specific = `OTEL_EXPORTER_OTLP_TRACES_${suffix}`;
+function pickFor(env: Env, signal: OtlpSignal, suffix: string): { name: string; value: string | undefined } {
+  const specific = `OTEL_EXPORTER_OTLP_${signal}_${suffix}`;
   if (readRaw(env, specific) !== undefined) return { name: specific, value: readRaw(env, specific) };
   const generic = `OTEL_EXPORTER_OTLP_${suffix}`;
   return { name: generic, value: readRaw(env, generic) };
 }
 
-export function readOtlpConfig(env: Env, warn: Warn): OtlpConfig {
-  const protocolVar = pick(env, 'PROTOCOL').name;
+export function readOtlpConfig(env: Env, warn: Warn, signal: OtlpSignal = 'TRACES'): OtlpConfig {
+  const pick = (suffix: string) => pickFor(env, signal, suffix);
+  const protocolVar = pick('PROTOCOL').name;
   const protocol = readChoice(env, protocolVar, OTLP_PROTOCOLS, 'grpc', warn);
-  const compressionVar = pick(env, 'COMPRESSION').name;
+  const compressionVar = pick('COMPRESSION').name;
   const compression = readChoice(env, compressionVar, OTLP_COMPRESSIONS, 'gzip', warn);
-  const timeoutVar = pick(env, 'TIMEOUT').name;
+  const timeoutVar = pick('TIMEOUT').name;
   const timeoutMs = readNumber(env, timeoutVar, 10_000, warn, { min: 1, max: 600_000 });
-  const url = readEndpoint(env, protocol, warn);
-  const headers = { ...parseOtlpHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS', warn), ...parseOtlpHeaders(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', warn) };
-  const insecureVar = pick(env, 'INSECURE');
+  const url = readEndpoint(env, protocol, signal, warn);
+  const headers = { ...parseOtlpHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS', warn), ...parseOtlpHeaders(env, `OTEL_EXPORTER_OTLP_${signal}_HEADERS`, warn) };
+  const insecureVar = pick('INSECURE');
   let insecure: boolean | undefined;
   if (insecureVar.value !== undefined) {
     const lower = insecureVar.value.toLowerCase();
     if (lower === 'true' || lower === 'false') insecure = lower === 'true';
     else warn(`${insecureVar.name}=${quote(insecureVar.value)} is not true or false; ignored`);
   }
-  const certificateFile = readableFile(pick(env, 'CERTIFICATE'), warn);
-  const clientKeyFile = readableFile(pick(env, 'CLIENT_KEY'), warn);
-  const clientCertificateFile = readableFile(pick(env, 'CLIENT_CERTIFICATE'), warn);
+  const certificateFile = readableFile(pick('CERTIFICATE'), warn);
+  const clientKeyFile = readableFile(pick('CLIENT_KEY'), warn);
+  const clientCertificateFile = readableFile(pick('CLIENT_CERTIFICATE'), warn);
   if ((clientKeyFile === undefined) !== (clientCertificateFile === undefined)) {
-    warn('OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE must be set together for mTLS; client authentication is off');
+    warn(`${pick('CLIENT_KEY').name} and ${pick('CLIENT_CERTIFICATE').name} must be set together for mTLS; client authentication is off`);
   }
   warnIfUnencrypted(url, warn);
   return Object.freeze({
@@ -83,21 +90,21 @@ function readableFile(variable: { name: string; value: string | undefined }, war
 
 const DEFAULT_GRPC_URL = 'http://localhost:4317';
 const DEFAULT_HTTP_BASE = 'http://localhost:4318';
-const HTTP_TRACES_PATH = 'v1/traces';
-
-function readEndpoint(env: Env, protocol: OtlpProtocol, warn: Warn): string {
+function readEndpoint(env: Env, protocol: OtlpProtocol, signal: OtlpSignal, warn: Warn): string {
   const isGrpc = protocol === 'grpc';
-  const fallback = isGrpc ? DEFAULT_GRPC_URL : `${DEFAULT_HTTP_BASE}/${HTTP_TRACES_PATH}`;
-  const specific = readRaw(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const signalPath = HTTP_PATHS[signal];
+  const fallback = isGrpc ? DEFAULT_GRPC_URL : `${DEFAULT_HTTP_BASE}/${signalPath}`;
+  const specificName = `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`;
+  const specific = readRaw(env, specificName);
   if (specific !== undefined) {
-    return validUrl(specific, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', warn) ?? fallback;
+    return validUrl(specific, specificName, warn) ?? fallback;
   }
   const generic = readRaw(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (generic === undefined) return fallback;
   const base = validUrl(generic, 'OTEL_EXPORTER_OTLP_ENDPOINT', warn);
   if (base === undefined) return fallback;
   // Spec: for OTLP/HTTP the generic endpoint is a base URL and the signal path is appended.
-  return isGrpc ? base : `${base.endsWith('/') ? base : `${base}/`}${HTTP_TRACES_PATH}`;
+  return isGrpc ? base : `${base.endsWith('/') ? base : `${base}/`}${signalPath}`;
 }
 
 function validUrl(value: string, name: string, warn: Warn): string | undefined {
@@ -125,7 +132,7 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 function warnIfUnencrypted(url: string, warn: Warn): void {
   const parsed = new URL(url);
   if (parsed.protocol === 'http:' && !LOOPBACK_HOSTS.has(parsed.hostname) && !parsed.hostname.startsWith('127.')) {
-    warn(`exporting to ${parsed.protocol}//${parsed.host} without TLS: spans and headers cross the network unencrypted`);
+    warn(`exporting to ${parsed.protocol}//${parsed.host} without TLS: telemetry and headers cross the network unencrypted`);
   }
 }
 

@@ -3,6 +3,19 @@ import { printLine } from '../logging.ts';
 /** While exports work, a full queue is reported at most this often, with the count since the last line. */
 const QUEUE_FULL_REPORT_INTERVAL_MS = 60_000;
 
+/** How the lines name what is exported: the signal, and the unit its losses are counted in. */
+export interface ExportedItems {
+  readonly signal: string;
+  readonly items: string;
+  /** How the full-queue line names the queue and its limit (the span queue's by default). */
+  readonly queue?: string;
+  readonly queueVariable?: string;
+}
+
+export const SPANS: ExportedItems = { signal: 'spans', items: 'spans' };
+export const METRIC_POINTS: ExportedItems = { signal: 'metrics', items: 'metric points' };
+export const LOG_RECORDS: ExportedItems = { signal: 'logs', items: 'log records', queue: 'log record queue', queueVariable: 'OTEL_BLRP_MAX_QUEUE_SIZE' };
+
 /**
  * Turns a stream of export results into two lines a person can act on: one
  * when exporting starts failing (with the reason) and one when it recovers
@@ -21,13 +34,15 @@ export class ExportHealth {
   private readonly target: string;
   private readonly maxQueueSize: number | undefined;
   private readonly now: () => number;
+  private readonly what: ExportedItems;
   /** Errors already reported here, so the SDK's global error handler can stay quiet about them. */
   readonly reported = new WeakSet<object>();
 
-  constructor(target: string, maxQueueSize?: number, now: () => number = Date.now) {
+  constructor(target: string, maxQueueSize?: number, now: () => number = Date.now, what: ExportedItems = SPANS) {
     this.target = target;
     this.maxQueueSize = maxQueueSize;
     this.now = now;
+    this.what = what;
   }
 
   /** A batch leaves for the exporter; the ticket tells its outcome apart from those of exports still in flight. */
@@ -60,7 +75,7 @@ export class ExportHealth {
       return;
     }
     this.failing = true;
-    printLine(`exporting spans to ${this.target} failed (${describeExportError(error)}); spans are dropped until it works again`);
+    printLine(`exporting ${this.what.signal} to ${this.target} failed (${describeExportError(error)}); ${this.what.items} are dropped until it works again`);
   }
 
   /**
@@ -73,7 +88,7 @@ export class ExportHealth {
     for (const ticket of this.inFlight) if (ticket < this.recoveredBy) return;
     this.failing = false;
     this.recoveredBy = undefined;
-    printLine(`exporting spans to ${this.target} works again; ${this.droppedWhileFailing} spans were dropped while it failed`);
+    printLine(`exporting ${this.what.signal} to ${this.target} works again; ${this.droppedWhileFailing} ${this.what.items} were dropped while it failed`);
     this.droppedWhileFailing = 0;
   }
 
@@ -100,8 +115,8 @@ export class ExportHealth {
     if (this.queueDropsUnreported === 0) return;
     if (!force && this.now() - this.lastQueueFullLineAt < QUEUE_FULL_REPORT_INTERVAL_MS) return;
     this.lastQueueFullLineAt = this.now();
-    const limit = this.maxQueueSize === undefined ? '' : ` (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`;
-    printLine(`the span queue${limit} is full: exports to ${this.target} cannot keep up; ${this.queueDropsUnreported} spans dropped`);
+    const limit = this.maxQueueSize === undefined ? '' : ` (${this.what.queueVariable ?? 'OTEL_BSP_MAX_QUEUE_SIZE'}=${this.maxQueueSize})`;
+    printLine(`the ${this.what.queue ?? 'span queue'}${limit} is full: exports to ${this.target} cannot keep up; ${this.queueDropsUnreported} ${this.what.items} dropped`);
     this.queueDropsUnreported = 0;
   }
 }

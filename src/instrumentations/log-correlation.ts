@@ -13,12 +13,18 @@
  * active context (and so the span) under a symbol only that sink reads.
  * The subclasses below keep the correlation and drop those parts.
  *
- * OTLP log records (issue #11) are to be read at taps that change nothing the
+ * OTLP log records (issue #11) are read at taps that change nothing the
  * app holds: pino's `pino_asJson` tracing channel (the finished line, in the
- * caller's context), and for winston and bunyan the prototype methods wrapped
- * here for correlation (`Logger.prototype.write`, `Logger.prototype._emit`).
- * Never a stream, transport or export swapped in.
+ * caller's context; src/logs/pino-tap.ts), and for winston and bunyan the
+ * prototype methods wrapped here for correlation (`Logger.prototype.write`,
+ * `Logger.prototype._emit`), which run synchronously in the logging call.
+ * Never a stream, transport or export swapped in. Each class starts the logs
+ * pipeline when constructed, which the lazy loader does when the library is
+ * first loaded.
  */
+import { bunyanRecord, winstonRecord } from '../logs/library-records.ts';
+import { emitLogRecord, logRecordsWanted, startLogRecords } from '../logs/log-record-taps.ts';
+import { tapPinoLines } from '../logs/pino-tap.ts';
 
 /** An upstream instrumentation class as the lazy loader constructs it. */
 export type InstrumentationClass = new (config: Record<string, unknown>) => object;
@@ -46,11 +52,17 @@ interface BunyanInstrumentationMembers {
  */
 export function correlationOnlyBunyan(Base: InstrumentationClass): InstrumentationClass {
   const Narrowed = class extends (Base as unknown as new (config: Record<string, unknown>) => BunyanInstrumentationMembers) {
+    constructor(config: Record<string, unknown>) {
+      super(config);
+      startLogRecords();
+    }
+
     override init(): ModuleDefinition[] {
       const definitions = super.init();
       for (const definition of definitions) {
         definition.patch = (moduleExports) => {
-          this._wrap(bunyanLogger(moduleExports).prototype, '_emit', this._getPatchedEmit());
+          const correlate = this._getPatchedEmit();
+          this._wrap(bunyanLogger(moduleExports).prototype, '_emit', (original: (...args: unknown[]) => unknown) => withBunyanRecords(correlate(original)));
           return moduleExports;
         };
         definition.unpatch = (moduleExports) => {
@@ -61,6 +73,23 @@ export function correlationOnlyBunyan(Base: InstrumentationClass): Instrumentati
     }
   };
   return Narrowed as unknown as InstrumentationClass;
+}
+
+/**
+ * `_emit(record, noemit)` is called once per record the logger's level lets
+ * through, before any stream; `noemit` asks for the string only (no record
+ * logged). The record is read, never changed.
+ */
+function withBunyanRecords(emit: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return function emitAndTap(this: unknown, ...args: unknown[]) {
+    const [record, noemit] = args;
+    if (noemit !== true && logRecordsWanted() && typeof record === 'object' && record !== null) {
+      const fields = record as Record<string, unknown>;
+      const levelName = (this as { constructor?: { nameFromLevel?: Record<number, string> } }).constructor?.nameFromLevel?.[fields.level as number];
+      emitLogRecord('bunyan', bunyanRecord(fields, levelName));
+    }
+    return emit.apply(this, args);
+  };
 }
 
 /** bunyan's export is its Logger; import-in-the-middle hands ES module importers a namespace. */
@@ -83,15 +112,53 @@ interface WinstonInstrumentationMembers {
  */
 export function correlationOnlyWinston(Base: InstrumentationClass): InstrumentationClass {
   const Narrowed = class extends (Base as unknown as new (config: Record<string, unknown>) => WinstonInstrumentationMembers) {
+    constructor(config: Record<string, unknown>) {
+      super(config);
+      startLogRecords();
+    }
+
     _getPatchedWrite(): (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown {
       const instrumentation = this;
       return (original) =>
         function patchedWrite(this: unknown, ...args: unknown[]) {
           const record = args[0];
-          if (typeof record === 'object' && record !== null) instrumentation._handleLogCorrelation(record);
+          if (typeof record === 'object' && record !== null) {
+            instrumentation._handleLogCorrelation(record);
+            if (logRecordsWanted()) tapWinstonRecord(this, record as Record<string | symbol, unknown>);
+          }
           return original.apply(this, args);
         };
     }
   };
   return Narrowed as unknown as InstrumentationClass;
+}
+
+/** winston's own key for the level before any format colours `info.level` (triple-beam's LEVEL). */
+const WINSTON_LEVEL = Symbol.for('level');
+
+/**
+ * Logger#write receives every record; the logger's level is applied later
+ * (in its _transform), so it is checked here: only what the app's transports
+ * can see becomes an OTLP record.
+ */
+function tapWinstonRecord(logger: unknown, info: Record<string | symbol, unknown>): void {
+  const level = info[WINSTON_LEVEL] ?? info.level;
+  if (typeof level !== 'string') return;
+  const isLevelEnabled = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+  if (typeof isLevelEnabled === 'function' && !isLevelEnabled.call(logger, level)) return;
+  emitLogRecord('winston', winstonRecord(info as Record<string, unknown>, level));
+}
+
+/**
+ * pino: upstream's instrumentation as it is (its correlation is a mixin, its
+ * log sending off in configs.ts); records come from pino's own tracing
+ * channel, subscribed when pino first loads.
+ */
+export function withPinoLogRecords(Base: InstrumentationClass): InstrumentationClass {
+  return class extends (Base as unknown as new (config: Record<string, unknown>) => object) {
+    constructor(config: Record<string, unknown>) {
+      super(config);
+      tapPinoLines();
+    }
+  } as unknown as InstrumentationClass;
 }

@@ -4,7 +4,7 @@
  * required or imported. Module lists were read off each instrumentation's own
  * `init()` (see test/unit/instrumentations/table.test.ts, which checks them).
  */
-import { correlationOnlyBunyan, correlationOnlyWinston, type InstrumentationClass } from './log-correlation.ts';
+import { correlationOnlyBunyan, correlationOnlyWinston, withPinoLogRecords, type InstrumentationClass } from './log-correlation.ts';
 
 export interface InstrumentationEntry {
   /** The name users write in OTEL_NODE_(ENABLED|DISABLED)_INSTRUMENTATIONS. */
@@ -92,7 +92,7 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
   // Spans per feature/scenario/step of a cucumber-js run; on by default as upstream has it.
   entry('cucumber', 'CucumberInstrumentation', ['@cucumber/cucumber']),
   // Log correlation only, never a stream, transport or export of the app's replaced: see log-correlation.ts.
-  entry('pino', 'PinoInstrumentation', ['pino']),
+  entry('pino', 'PinoInstrumentation', ['pino'], { narrow: withPinoLogRecords }),
   entry('winston', 'WinstonInstrumentation', ['winston'], { narrow: correlationOnlyWinston }),
   entry('bunyan', 'BunyanInstrumentation', ['bunyan'], { narrow: correlationOnlyBunyan }),
   entry('fs', 'FsInstrumentation', ['fs', 'fs/promises'], { enabledByDefault: false }),

@@ -51,23 +51,32 @@ export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], o
  * Beside this file when unbundled (.ts when run from source in unit tests);
  * from the built bundle dist/src/start.js, in dist/src/lifecycle/.
  */
-function workerFile(): string {
+export function workerFile(folder = 'lifecycle', name = 'exit-flush-worker'): string {
   const extension = path.extname(__filename);
-  const besideUs = path.join(__dirname, `exit-flush-worker${extension}`);
-  return existsSync(besideUs) ? besideUs : path.join(__dirname, 'lifecycle', `exit-flush-worker${extension}`);
+  const beside = path.join(__dirname, '..', folder, `${name}${extension}`);
+  return existsSync(beside) ? beside : path.join(__dirname, folder, `${name}${extension}`);
 }
 
 /** Done: 1 = exported, 2 = failed (reason posted on the port). */
 const PENDING = 0;
 
 function exportInWorker(spans: readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number): string | undefined {
+  return exportInWorkerThread(workerFile(), { otlp, spans: spans.map(toPlainSpan), timeoutMs }, timeoutMs);
+}
+
+/**
+ * Starts `file` (a worker of src/<folder>/, see workerFile) with `data` and
+ * blocks until it reports done or `timeoutMs` passes: undefined when it
+ * exported, else the reason. Shared by every signal's exit flush.
+ */
+export function exportInWorkerThread(file: string, data: Record<string, unknown>, timeoutMs: number): string | undefined {
   const startedAt = Date.now();
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;
   try {
-    worker = new Worker(workerFile(), {
-      workerData: { done, port: port2, otlp, spans: spans.map(toPlainSpan), timeoutMs },
+    worker = new Worker(file, {
+      workerData: { ...data, done, port: port2 },
       transferList: [port2],
       // Lean and silent: none of the app's preloads, and nothing the worker prints reaches the app's output.
       execArgv: [],
