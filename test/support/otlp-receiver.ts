@@ -9,6 +9,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import protobuf from 'protobufjs';
+import { decodeLogsProtobuf, flattenLogs, LOGS_GRPC_PATH, LOGS_HTTP_PATH, type ReceivedLogRecord } from './otlp-logs.ts';
 
 // Field numbers from opentelemetry-proto: common/v1/common.proto,
 // resource/v1/resource.proto, trace/v1/trace.proto, collector/trace/v1/trace_service.proto.
@@ -84,6 +85,8 @@ export interface ReceivedRequest {
   encoding: string;
   headers: Record<string, string | string[] | undefined>;
   spanCount: number;
+  /** Log records in a logs request (then spanCount is 0). */
+  logRecordCount?: number;
 }
 
 export interface ReceiverBehaviour {
@@ -101,7 +104,10 @@ export interface OtlpReceiver {
   counts: Map<string, Partial<Record<(typeof KINDS)[number], number>>>;
   httpEndpoint: string;
   spans: ReceivedSpan[];
+  /** Log records from ExportLogsServiceRequests (same endpoints, the logs paths). */
+  logs: ReceivedLogRecord[];
   requests: ReceivedRequest[];
+  waitForLogs(predicate: (logs: ReceivedLogRecord[]) => boolean, timeoutMs?: number): Promise<ReceivedLogRecord[]>;
   waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
   setBehaviour(behaviour: ReceiverBehaviour): void;
   reset(): void;
@@ -116,13 +122,13 @@ export interface ReceiverOptions {
 
 type Json = Record<string, unknown>;
 
-function hex(value: unknown): string {
+export function hex(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value.toLowerCase(); // OTLP/JSON carries ids as hex
   return Buffer.from(value as Uint8Array).toString('hex');
 }
 
-function toBigInt(value: unknown): bigint {
+export function toBigInt(value: unknown): bigint {
   if (value === undefined || value === null) return 0n;
   if (typeof value === 'object' && 'low' in (value as Json)) {
     const long = value as { low: number; high: number };
@@ -131,7 +137,7 @@ function toBigInt(value: unknown): bigint {
   return BigInt(value as string | number);
 }
 
-function anyValue(value: Json | undefined): unknown {
+export function anyValue(value: Json | undefined): unknown {
   if (value === undefined || value === null) return undefined;
   const v = value as Json;
   if ('string_value' in v || 'stringValue' in v) return v.string_value ?? v.stringValue;
@@ -147,7 +153,7 @@ function anyValue(value: Json | undefined): unknown {
   return undefined;
 }
 
-function keyValues(list: Json[] | undefined): Record<string, unknown> {
+export function keyValues(list: Json[] | undefined): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const kv of list ?? []) result[kv.key as string] = anyValue(kv.value as Json | undefined);
   return result;
@@ -320,6 +326,7 @@ function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
+  const logs: ReceivedLogRecord[] = [];
   const requests: ReceivedRequest[] = [];
   const counts: OtlpReceiver['counts'] = new Map();
   let behaviour: ReceiverBehaviour = {};
@@ -330,7 +337,8 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
 
   const onGrpcStream = async (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => {});
-    if (headers[':path'] !== EXPORT_PATH) {
+    const isLogs = headers[':path'] === LOGS_GRPC_PATH;
+    if (headers[':path'] !== EXPORT_PATH && !isLogs) {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unimplemented' }, { endStream: true });
       return;
     }
@@ -340,7 +348,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const encoding = String(headers['grpc-encoding'] ?? 'identity');
       const length = body.length >= 5 ? body.readUInt32BE(1) : 0;
       const message = decompress(body.subarray(5, 5 + length), compressed ? encoding : 'identity');
-      if (options.countOnly === true) {
+      if (options.countOnly === true && !isLogs) {
         await delay();
         if (stream.destroyed) return;
         countSpans(message, counts);
@@ -350,9 +358,10 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         notify();
         return;
       }
-      const received = decodeProtobuf(message);
+      const received = isLogs ? [] : decodeProtobuf(message);
+      const receivedLogs = isLogs ? decodeLogsProtobuf(message) : [];
       const plainHeaders = Object.fromEntries(Object.entries(headers).filter(([key]) => !key.startsWith(':'))) as ReceivedRequest['headers'];
-      requests.push({ protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: received.length });
+      requests.push({ protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: received.length, ...(isLogs ? { logRecordCount: receivedLogs.length } : {}) });
       await delay();
       if (stream.destroyed) return;
       const status = behaviour.grpcStatus ?? 0;
@@ -363,6 +372,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         return;
       }
       spans.push(...received);
+      logs.push(...receivedLogs);
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
       stream.end(grpcFrame(Buffer.alloc(0)));
@@ -383,7 +393,8 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
   });
 
   const httpServer = http.createServer(async (request, response) => {
-    if (request.method !== 'POST' || request.url !== '/v1/traces') {
+    const isLogs = request.url === LOGS_HTTP_PATH;
+    if (request.method !== 'POST' || (request.url !== '/v1/traces' && !isLogs)) {
       response.statusCode = 404;
       response.end();
       return;
@@ -393,8 +404,16 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const encoding = String(request.headers['content-encoding'] ?? 'identity');
       const body = decompress(raw, encoding);
       const isJson = String(request.headers['content-type'] ?? '').includes('json');
-      const received = isJson ? flatten(JSON.parse(body.toString('utf8')) as Json) : decodeProtobuf(body);
-      requests.push({ protocol: isJson ? 'http/json' : 'http/protobuf', compressed: encoding !== 'identity', encoding, headers: { ...request.headers }, spanCount: received.length });
+      const received = isLogs ? [] : isJson ? flatten(JSON.parse(body.toString('utf8')) as Json) : decodeProtobuf(body);
+      const receivedLogs = !isLogs ? [] : isJson ? flattenLogs(JSON.parse(body.toString('utf8')) as Json) : decodeLogsProtobuf(body);
+      requests.push({
+        protocol: isJson ? 'http/json' : 'http/protobuf',
+        compressed: encoding !== 'identity',
+        encoding,
+        headers: { ...request.headers },
+        spanCount: received.length,
+        ...(isLogs ? { logRecordCount: receivedLogs.length } : {}),
+      });
       await delay();
       const status = behaviour.httpStatus ?? 200;
       if (status !== 200) {
@@ -404,6 +423,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         return;
       }
       spans.push(...received);
+      logs.push(...receivedLogs);
       response.setHeader('content-type', isJson ? 'application/json' : 'application/x-protobuf');
       response.end(isJson ? '{}' : Buffer.alloc(0));
       notify();
@@ -423,7 +443,24 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
     httpEndpoint: `http://127.0.0.1:${httpPort}`,
     counts,
     spans,
+    logs,
     requests,
+    waitForLogs(predicate, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(logs)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(logs);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for log records; received:\n${logs.map((r) => `${r.severityText} ${JSON.stringify(r.body)} ${r.traceId}`).join('\n')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
     waitForSpans(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -445,6 +482,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
     },
     reset() {
       spans.length = 0;
+      logs.length = 0;
       requests.length = 0;
       counts.clear();
       behaviour = {};
