@@ -58,7 +58,7 @@ describe('an http:// collector endpoint off this machine', () => {
   it('gets one warning that traffic is unencrypted (no connection needed to say so)', async () => {
     const result = await runScript('empty.cjs', { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.internal:4317' } });
     assert.equal(result.code, 0);
-    assert.equal(result.stderr, '@acme/otel-register: exporting to http://otel-collector.internal:4317 without TLS: spans and headers cross the network unencrypted\n');
+    assert.equal(result.stderr, '@acme/otel-register: exporting to http://otel-collector.internal:4317 without TLS: telemetry and headers cross the network unencrypted\n');
   });
 
   it('https:// and loopback http:// get none', async () => {
