@@ -14,8 +14,8 @@
  * The subclasses below keep the correlation and drop those parts.
  *
  * OTLP log records (issue #11) are to be read at taps that change nothing the
- * app holds: pino's `pino_asJson` tracing channel (the finished line, in the
- * caller's context), and for winston and bunyan the prototype methods wrapped
+ * app holds: pino's `pino_asJson` tracing channel (pino >= 9.10: the finished
+ * line, in the caller's context), and for winston and bunyan the prototype methods wrapped
  * here for correlation (`Logger.prototype.write`, `Logger.prototype._emit`).
  * Never a stream, transport or export swapped in.
  */
