@@ -14,7 +14,7 @@
  * The subclasses below keep the correlation and drop those parts.
  *
  * OTLP log records (issue #11) are read at taps that change nothing the
- * app holds: pino's `pino_asJson` tracing channel (the finished line, in the
+ * app holds: pino's `pino_asJson` tracing channel (pino >= 9.10: the finished line, in the
  * caller's context; src/logs/pino-tap.ts), and for winston and bunyan the
  * prototype methods wrapped here for correlation (`Logger.prototype.write`,
  * `Logger.prototype._emit`), which run synchronously in the logging call.

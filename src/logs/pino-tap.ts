@@ -1,6 +1,6 @@
 /**
  * pino: records are read where pino itself offers them, its `pino_asJson`
- * tracing channel (lib/tools.js; pino 10 publishes it, older versions send no records). `end` is published
+ * tracing channel (lib/tools.js, pino >= 9.10; older versions send no records). `end` is published
  * synchronously inside the logging call, in the caller's context, with the
  * finished line as `result`: the same string the app's destination receives
  * next. Nothing the app holds is touched: not its stream (upstream's log
