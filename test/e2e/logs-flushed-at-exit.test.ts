@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
-import { startApp } from '../support/processes.ts';
+import { runScript, startApp } from '../support/processes.ts';
 
 /**
  * Log records still queued when the process ends leave with it: at SIGTERM
@@ -42,6 +42,19 @@ describe('queued log records are flushed when the process ends', () => {
       assert.equal(record.spanId, server.spanId);
       assert.equal(record.attributes.batch, 'sigterm');
     }
+  });
+
+  it('at beforeExit: a script that ends by itself sends every record, without waiting for the schedule delay', async () => {
+    const serviceName = 'logs-at-before-exit';
+    const startedAt = Date.now();
+    const run = await runScript('use-winston.cjs', {
+      flag: 'import',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: serviceName, OTEL_BLRP_SCHEDULE_DELAY: '60000' },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    assert.ok(Date.now() - startedAt < 20_000);
+    assert.equal(receiver.logs.filter(ofService(serviceName)).length, 5, 'all five records, at the latest when the process ended');
   });
 
   it('at process.exit(): the record logged just before it arrives and the exit code is kept', async () => {
