@@ -36,5 +36,6 @@ describe('log record attribute limits', () => {
     assert.equal(record.droppedAttributesCount, 1);
     assert.equal(record.attributes.hostname, os.hostname().slice(0, 4));
     assert.match(app.stdout(), /"batch":"abcdefgh"/);
+    assert.equal(app.stderr(), '', 'no line per record over the limit: the record counts its dropped attributes');
   });
 });
