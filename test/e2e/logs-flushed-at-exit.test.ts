@@ -21,27 +21,48 @@ after(async () => {
 const ofService = (serviceName: string) => (record: { resource: Record<string, unknown> }) => record.resource['service.name'] === serviceName;
 
 describe('queued log records are flushed when the process ends', () => {
-  it('at SIGTERM: every record, correlated with its SERVER span; the process still dies by the signal', async () => {
-    const serviceName = 'logs-at-sigterm';
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`at ${signal}: every record, correlated with its SERVER span; the process still dies by the signal`, async () => {
+      const serviceName = `logs-at-${signal}`;
+      const app = await startApp('use-pino-server.cjs', {
+        flag: 'import',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: serviceName, OTEL_BLRP_SCHEDULE_DELAY: '60000', OTEL_BSP_SCHEDULE_DELAY: '60000' },
+      });
+      assert.equal(await (await fetch(`${app.url}/log?count=5&batch=sigterm`)).text(), 'ok');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(receiver.logs.filter(ofService(serviceName)).length, 0, 'still queued before the signal');
+      const exit = await app.stop(signal);
+      assert.equal(exit.signal, signal);
+      assert.equal(app.stderr(), '');
+      const logs = receiver.logs.filter(ofService(serviceName));
+      assert.deepEqual(logs.map((record) => record.body), ['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
+      const server = receiver.spans.find((span) => ofService(serviceName)(span) && span.kind === 'SERVER');
+      assert.ok(server, 'the SERVER span was flushed too');
+      for (const record of logs) {
+        assert.equal(record.traceId, server.traceId);
+        assert.equal(record.spanId, server.spanId);
+        assert.equal(record.attributes.batch, 'sigterm');
+      }
+    });
+
+  }
+
+  it('at an uncaught exception: the record logged before it arrives; Node prints the error and exits 1 as without us', async () => {
+    const serviceName = 'logs-at-uncaught-exception';
     const app = await startApp('use-pino-server.cjs', {
       flag: 'import',
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: serviceName, OTEL_BLRP_SCHEDULE_DELAY: '60000', OTEL_BSP_SCHEDULE_DELAY: '60000' },
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_SERVICE_NAME: serviceName, OTEL_BLRP_SCHEDULE_DELAY: '60000' },
     });
-    assert.equal(await (await fetch(`${app.url}/log?count=5&batch=sigterm`)).text(), 'ok');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(receiver.logs.filter(ofService(serviceName)).length, 0, 'still queued before the signal');
-    const exit = await app.stop('SIGTERM');
-    assert.equal(exit.signal, 'SIGTERM');
-    assert.equal(app.stderr(), '');
-    const logs = receiver.logs.filter(ofService(serviceName));
-    assert.deepEqual(logs.map((record) => record.body), ['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
-    const server = receiver.spans.find((span) => ofService(serviceName)(span) && span.kind === 'SERVER');
-    assert.ok(server, 'the SERVER span was flushed too');
-    for (const record of logs) {
-      assert.equal(record.traceId, server.traceId);
-      assert.equal(record.spanId, server.spanId);
-      assert.equal(record.attributes.batch, 'sigterm');
-    }
+    assert.equal(await (await fetch(`${app.url}/throw`)).text(), 'throwing');
+    const exit = await app.exited;
+    assert.equal(exit.code, 1);
+    assert.match(app.stderr(), /Error: uncaught on purpose/);
+    assert.doesNotMatch(app.stderr(), /@acme\/otel-register/);
+    const logs = await receiver.waitForLogs((all) => all.some(ofService(serviceName)), 5_000);
+    const record = logs.find(ofService(serviceName))!;
+    assert.equal(record.body, 'about to throw');
+    assert.equal(record.severityNumber, 17);
+    assert.equal(record.attributes.reason, 'thrown');
   });
 
   it('at beforeExit: a script that ends by itself sends every record, without waiting for the schedule delay', async () => {
