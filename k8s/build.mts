@@ -136,7 +136,10 @@ async function bundle(entry: string, outfile: string, owner: string): Promise<vo
 // start.js already holds the SDK core; its other requires are what the queue starts with.
 cpSync(path.join(installed, 'dist', 'register.js'), path.join(OUT, 'autoinstrumentation.js'));
 cpSync(path.join(installed, 'dist', 'src', 'start.js'), path.join(OUT, 'src', 'start.js'));
-await bundle(path.join(installed, 'dist', 'src', 'lifecycle', 'exit-flush-worker.js'), path.join(OUT, 'src', 'lifecycle', 'exit-flush-worker.js'), installed);
+// Each signal's exit-flush worker, started by file name (src/lifecycle/exit-flush.ts: workerFile).
+for (const worker of readdirSync(path.join(installed, 'dist', 'src'), { recursive: true, encoding: 'utf8' }).filter((file) => path.basename(file) === 'exit-flush-worker.js')) {
+  await bundle(path.join(installed, 'dist', 'src', worker), path.join(OUT, 'src', worker), installed);
+}
 // Our subclasses of upstream instrumentations, each loaded from its own file when its module is first required.
 const { INSTRUMENTATIONS } = createRequire(import.meta.url)(path.join(installed, 'dist', 'src', 'instrumentations', 'table.js')) as typeof import('../src/instrumentations/table.ts');
 for (const file of new Set(INSTRUMENTATIONS.flatMap((entry) => (entry.implementation === undefined ? [] : [entry.implementation.file])))) {

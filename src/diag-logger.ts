@@ -9,7 +9,8 @@ const VARIABLE_NAME = /\b(?:OTEL|ACME)_[A-Z0-9_]+/g;
  * these are silenced; at debug and verbose the retry lines stay, as asked.
  * Unreadable TLS files are named by config at start-up, with the variable.
  */
-const ACCOUNTED_ELSEWHERE = [/^Dropped \d+ spans because maxQueueSize reached/, /^Failed to read (?:root certificate|client certificate)/];
+// "Dropping extra attributes.": once per log record over OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, which the record counts itself.
+const ACCOUNTED_ELSEWHERE = [/^Dropped \d+ spans because maxQueueSize reached/, /^Failed to read (?:root certificate|client certificate)/, /^Dropping extra attributes\.$/];
 const PER_BATCH_RETRY_LINES = [/^Export retry time /, /^Scheduling export retry/, /^Export succeeded after /, /^Export failed after maximum retry attempts/, /^Export failed with non-retryable error/];
 
 /** The variables named in these lines: upstream's own complaint about them would repeat ours. */

@@ -17,6 +17,7 @@ import { SqlStatementSanitizingProcessor } from './instrumentations/sql-statemen
 import { INSTRUMENTATIONS } from './instrumentations/table.ts';
 import { installExitFlush } from './lifecycle/exit-flush.ts';
 import { EndedSpanCounter, installShutdownHandlers, type Flushable } from './lifecycle/shutdown.ts';
+import { createLogsPipeline } from './logs/index.ts';
 import { printLine, registerSecrets } from './logging.ts';
 import { createPropagator } from './propagators/index.ts';
 import { PooledRandomIdGenerator } from './pooled-random-id-generator.ts';
@@ -36,7 +37,7 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
       warnings.push(line);
       printLine(line);
     });
-    registerSecrets([...Object.values(config.otlp.headers), ...Object.values(config.metrics.otlp.headers)]);
+    registerSecrets([...Object.values(config.otlp.headers), ...Object.values(config.metrics.otlp.headers), ...Object.values(config.logs.otlp.headers)]);
     installDiagLogger(config.logLevel, variablesNamedIn(warnings));
     const counter = new EndedSpanCounter();
     const resource = buildResource(config, readOwnVersion());
@@ -44,6 +45,9 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     const metricsPipeline = config.metrics.exporters.length > 0 ? createMetricsPipeline(config, resource) : undefined;
     // The last metric collection leaves with the OTLP exit flush of the spans.
     const pipeline = createSpanPipeline(config, metricsPipeline?.exitMetrics);
+    // Before the instrumentations load: the log libraries' taps hand their records to it.
+    // A log record counts as new work for the flush at beforeExit, as an ended span does.
+    const logsPipeline = config.logs.exporters.length > 0 ? createLogsPipeline(config, resource, () => counter.ended++) : undefined;
     // Carries the W3C random-trace-id flag, which the SDK's own provider drops.
     const provider = new RandomTraceIdFlagTracerProvider({
       resource,
@@ -58,31 +62,37 @@ export function start(env: Readonly<Record<string, string | undefined>> = proces
     propagation.setGlobalPropagator(createPropagator(config.propagators));
     trace.setGlobalTracerProvider(provider);
     installInstrumentations(config);
-    installShutdownHandlers(metricsPipeline === undefined ? provider : bothSignals(provider, metricsPipeline.provider), counter, config.shutdownTimeoutMs);
-    installExitFlush(pipeline.exitFlushers);
+    installShutdownHandlers(allSignals(provider, metricsPipeline?.provider, logsPipeline?.provider), counter, config.shutdownTimeoutMs);
+    installExitFlush([...pipeline.exitFlushers, ...(logsPipeline?.exitFlushers ?? [])]);
   } catch (error) {
     printLine(`tracing is off for this process: ${(error as Error).message}`);
   }
 }
 
 /**
- * SIGTERM, SIGINT and beforeExit flush spans, then the last metric collection,
- * within the one deadline. Spans first: an app that exits on its own shortly
- * after SIGTERM must not lose them to the metrics exporter's first load; what
- * the metrics flush does not deliver by then, the exit flush still sends.
+ * SIGTERM, SIGINT and beforeExit flush spans, then the last metric collection
+ * and the queued log records together, within the one deadline. Spans first:
+ * an app that exits on its own shortly after SIGTERM must not lose them to the
+ * other exporters' first load; what those flushes do not deliver by then, the
+ * exit flush still sends.
  */
-function bothSignals(traces: Flushable, metrics: Flushable): Flushable {
+function allSignals(traces: Flushable, metrics: Flushable | undefined, logs: Flushable | undefined): Flushable {
   const settle = (work: () => Promise<void>) => work().catch(() => {});
+  const others = (shutdown: boolean) =>
+    Promise.all([
+      // Metrics are flushed, not shut down: an instrumentation loaded after this (a
+      // module first required during the shutdown) would get a warning from a shut-down MeterProvider.
+      metrics === undefined ? undefined : settle(() => metrics.forceFlush()),
+      logs === undefined ? undefined : settle(() => (shutdown ? logs.shutdown() : logs.forceFlush())),
+    ]);
   return {
     forceFlush: async () => {
       await settle(() => traces.forceFlush());
-      await settle(() => metrics.forceFlush());
+      await others(false);
     },
-    // Metrics are flushed, not shut down: an instrumentation loaded after this (a
-    // module first required during the shutdown) would get a warning from a shut-down MeterProvider.
     shutdown: async () => {
       await settle(() => traces.shutdown());
-      await settle(() => metrics.forceFlush());
+      await others(true);
     },
   };
 }

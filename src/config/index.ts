@@ -4,6 +4,7 @@ import { PROPAGATOR_ALIASES, PROPAGATOR_NAMES, type PropagatorName } from '../pr
 import { RESPONSE_HEADER_FORMATS, type ResponseHeaderFormat } from '../propagators/response-headers.ts';
 import { CLOUD_HINT_VARIABLES, type CloudHints } from '../resource/detectors.ts';
 import { readMetricsConfig, type MetricsConfig } from './metrics.ts';
+import { readLogsConfig, type LogsConfig } from './logs.ts';
 import { readOtlpConfig, type OtlpConfig } from './otlp.ts';
 import { quote, readChoice, readList, readNumber, readOptionalNumber, readRaw, splitKnown, type Warn } from './parse.ts';
 
@@ -68,6 +69,7 @@ export interface Config {
   readonly otlp: OtlpConfig;
   readonly batch: BatchConfig;
   readonly metrics: MetricsConfig;
+  readonly logs: LogsConfig;
   readonly sampler: SamplerName;
   readonly samplerRatio: number;
   readonly spanLimits: SpanLimitsConfig;
@@ -110,6 +112,7 @@ export function readConfig(env: Env, reportWarning: Warn): Config {
     otlp,
     batch,
     metrics: readMetricsConfig(env, warn, readExporters(env, () => {}).includes('otlp')),
+    logs: readLogsConfig(env, warn),
     ...readSampler(env, warn),
     spanLimits: Object.freeze(readSpanLimits(env, warn)),
     instrumentations: Object.freeze(readInstrumentations(env, warn)),

@@ -10,14 +10,14 @@ export const OTLP_COMPRESSIONS = ['gzip', 'none'] as const;
 export type OtlpCompression = (typeof OTLP_COMPRESSIONS)[number];
 
 /** The signals with OTEL_EXPORTER_OTLP_<SIGNAL>_* variables of their own. */
-export type OtlpSignal = 'TRACES' | 'METRICS';
+export type OtlpSignal = 'TRACES' | 'METRICS' | 'LOGS';
 
 /** OTLP/HTTP path appended to the generic endpoint (OTLP exporter spec). */
-const HTTP_PATHS: Readonly<Record<OtlpSignal, string>> = { TRACES: 'v1/traces', METRICS: 'v1/metrics' };
+const HTTP_PATHS: Readonly<Record<OtlpSignal, string>> = { TRACES: 'v1/traces', METRICS: 'v1/metrics', LOGS: 'v1/logs' };
 
 export interface OtlpConfig {
   readonly protocol: OtlpProtocol;
-  /** Full URL the exporter talks to (for HTTP protocols it includes /v1/traces or /v1/metrics). */
+  /** Full URL the exporter talks to (for HTTP protocols it includes /v1/traces, /v1/metrics or /v1/logs). */
   readonly url: string;
   /** Never printed: these are API keys more often than not. */
   readonly headers: Readonly<Record<string, string>>;

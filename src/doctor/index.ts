@@ -7,12 +7,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { DiagLogLevel } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { TracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { readConfig, type Config } from '../config/index.ts';
+import type { OtlpConfig } from '../config/otlp.ts';
 import { readRaw } from '../config/parse.ts';
 import { createOtlpExporter } from '../export/otlp-exporter.ts';
 import { INSTRUMENTATIONS } from '../instrumentations/table.ts';
+import { createOtlpLogExporter } from '../logs/otlp-log-exporter.ts';
 import { buildResource } from '../resource/index.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -56,6 +59,11 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<number> {
     write(`Export test: skipped, OTEL_TRACES_EXPORTER does not include otlp (${config.exporters.join(',') || 'none'})`);
   } else {
     exportOk = await testExport(config, version, write);
+  }
+  if (!options.noExport) {
+    write('');
+    if (!config.logs.exporters.includes('otlp')) write(`Log export test: skipped, OTEL_LOGS_EXPORTER does not include otlp (${config.logs.exporters.join(',') || 'none'})`);
+    else exportOk = (await testLogExport(config, version, write)) && exportOk;
   }
   write('');
   const ok = warnings.length === 0 && exportOk;
@@ -104,6 +112,22 @@ const ROWS: [names: string[], show: (config: Config) => string][] = [
   [['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'], (c) => c.metrics.temporality],
   [['OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION'], (c) => c.metrics.histogramAggregation],
   [['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_PORT'], (c) => `${c.metrics.prometheus.host}:${c.metrics.prometheus.port}`],
+  [['OTEL_LOGS_EXPORTER'], (c) => c.logs.exporters.join(',') || 'none'],
+  [['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'], (c) => c.logs.otlp.url],
+  [['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'], (c) => c.logs.otlp.protocol],
+  [['OTEL_EXPORTER_OTLP_LOGS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'], (c) => maskHeaders(c.logs.otlp.headers)],
+  [['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'], (c) => `${c.logs.otlp.timeoutMs} ms`],
+  [['OTEL_EXPORTER_OTLP_LOGS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION'], (c) => c.logs.otlp.compression],
+  [['OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE'], (c) => c.logs.otlp.certificateFile ?? '(system CAs)'],
+  [['OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY', 'OTEL_EXPORTER_OTLP_CLIENT_KEY'], (c) => c.logs.otlp.clientKeyFile ?? '(none)'],
+  [['OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'], (c) => c.logs.otlp.clientCertificateFile ?? '(none)'],
+  [['OTEL_EXPORTER_OTLP_LOGS_INSECURE', 'OTEL_EXPORTER_OTLP_INSECURE'], (c) => (c.logs.otlp.insecure === undefined ? '(by URL scheme)' : String(c.logs.otlp.insecure))],
+  [['OTEL_BLRP_SCHEDULE_DELAY'], (c) => `${c.logs.batch.scheduledDelayMs} ms`],
+  [['OTEL_BLRP_EXPORT_TIMEOUT'], (c) => `${c.logs.batch.exportTimeoutMs} ms`],
+  [['OTEL_BLRP_MAX_QUEUE_SIZE'], (c) => String(c.logs.batch.maxQueueSize)],
+  [['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'], (c) => String(c.logs.batch.maxExportBatchSize)],
+  [['OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'], (c) => String(c.logs.limits.attributeValueLengthLimit ?? 'unlimited')],
+  [['OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'], (c) => String(c.logs.limits.attributeCountLimit ?? 128)],
   [['OTEL_TRACES_SAMPLER'], (c) => c.sampler],
   [['OTEL_TRACES_SAMPLER_ARG'], (c) => String(c.samplerRatio)],
   [['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'], (c) => String(c.spanLimits.attributeValueLengthLimit ?? 'unlimited')],
@@ -183,20 +207,72 @@ function targetVersion(moduleName: string, cwd: string, declared: ReadonlySet<st
   return declared !== undefined ? `${moduleName}, declared but not installed` : undefined;
 }
 
-async function testExport(config: Config, version: string, write: Write): Promise<boolean> {
-  const { otlp } = config;
+/** How the test export goes: protocol, TLS, compression and header names (never values). */
+function describeTransport(otlp: OtlpConfig): string {
   const url = new URL(otlp.url);
   const tls = url.protocol === 'https:' ? `TLS${otlp.certificateFile ? ' with custom CA' : ''}${otlp.clientCertificateFile ? ' + client certificate' : ''}` : 'plaintext';
   const auth = Object.keys(otlp.headers).length === 0 ? 'no headers' : `headers ${Object.keys(otlp.headers).join(',')}`;
-  write(`Export test: one span to ${otlp.url} (OTLP ${otlp.protocol}, ${tls}, ${otlp.compression}, ${auth})`);
+  return `OTLP ${otlp.protocol}, ${tls}, ${otlp.compression}, ${auth}`;
+}
+
+async function testExport(config: Config, version: string, write: Write): Promise<boolean> {
+  const { otlp } = config;
+  write(`Export test: one span to ${otlp.url} (${describeTransport(otlp)})`);
   const span = makeTestSpan(config, version);
   const timeoutMs = Math.min(otlp.timeoutMs, 10_000);
   const exporter = createOtlpExporter({ ...otlp, timeoutMs }, { retry: false });
   const startedAt = Date.now();
+  const error = await exportOnce(exporter, [span], timeoutMs);
+  if (error === undefined) {
+    write(`  OK: the collector accepted it in ${Date.now() - startedAt} ms (trace id ${span.spanContext().traceId})`);
+    return true;
+  }
+  write(`  FAILED after ${Date.now() - startedAt} ms: ${error}`);
+  return false;
+}
+
+/** One log record, built by the logs SDK as the loader builds them, to the logs' own OTLP settings. */
+async function testLogExport(config: Config, version: string, write: Write): Promise<boolean> {
+  const otlp = config.logs.otlp;
+  write(`Log export test: one log record to ${otlp.url} (${describeTransport(otlp)})`);
+  const timeoutMs = Math.min(otlp.timeoutMs, 10_000);
+  const startedAt = Date.now();
+  let error: string | undefined;
+  try {
+    const record = makeTestLogRecord(config, version);
+    error = await exportOnce(createOtlpLogExporter({ ...otlp, timeoutMs }, { retry: false }), [record], timeoutMs);
+  } catch (thrown) {
+    error = describeError(thrown as Error);
+  }
+  if (error === undefined) {
+    write(`  OK: the collector accepted it in ${Date.now() - startedAt} ms`);
+    return true;
+  }
+  write(`  FAILED after ${Date.now() - startedAt} ms: ${error}`);
+  return false;
+}
+
+function makeTestLogRecord(config: Config, version: string): ReadableLogRecord {
+  const { LoggerProvider } = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
+  let emitted: ReadableLogRecord | undefined;
+  const capture: LogRecordProcessor = {
+    onEmit(record) {
+      emitted = record;
+    },
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  const provider = new LoggerProvider({ resource: buildResource(config, version), processors: [capture] });
+  provider.getLogger('@acme/otel-register/doctor', version).emit({ severityNumber: 9, severityText: 'info', body: 'otel-register doctor test log record', attributes: { 'otel_register.doctor': true } });
+  return emitted!;
+}
+
+/** Exports `items` once; undefined when the collector accepted them, else why not. */
+async function exportOnce<Item>(exporter: { export(items: Item[], done: (result: ExportResult) => void): void; shutdown(): Promise<void> }, items: Item[], timeoutMs: number): Promise<string | undefined> {
   const error = await new Promise<string | undefined>((resolve) => {
     const timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs + 1_000);
     try {
-      exporter.export([span], (result) => {
+      exporter.export(items, (result) => {
         clearTimeout(timer);
         resolve(result.code === ExportResultCode.SUCCESS ? undefined : describeError(result.error));
       });
@@ -206,12 +282,7 @@ async function testExport(config: Config, version: string, write: Write): Promis
     }
   });
   void exporter.shutdown().catch(() => {});
-  if (error === undefined) {
-    write(`  OK: the collector accepted it in ${Date.now() - startedAt} ms (trace id ${span.spanContext().traceId})`);
-    return true;
-  }
-  write(`  FAILED after ${Date.now() - startedAt} ms: ${error}`);
-  return false;
+  return error;
 }
 
 /** First line of the message, plus the HTTP status and body an OTLPExporterError carries; never the request's headers. */

@@ -1,6 +1,6 @@
 import { context, TraceFlags } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { BatchConfig } from '../config/index.ts';
 
 /** Where the processor reports spans it could not queue (ExportHealth). */
@@ -15,8 +15,14 @@ export const MAX_CONCURRENT_EXPORTS = 4;
 /** With a backlog, one export carries up to this many batches' worth of spans (fewer, cheaper requests). */
 export const MAX_BATCH_GROWTH = 4;
 
+/** What the policy needs of an exporter: spans' and log records' exporters alike. */
+export interface BatchExporter<Item> {
+  export(items: Item[], resultCallback: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+}
+
 /**
- * Our batching policy, in place of upstream's BatchSpanProcessor, which has
+ * Our batching policy, in place of upstream's BatchSpanProcessor (and of BatchLogRecordProcessor), which has
  * one export in flight and silently drops what does not fit its queue while
  * it waits (at a few thousand requests a second, most of the spans):
  * - a full batch (OTEL_BSP_MAX_EXPORT_BATCH_SIZE) is exported right away, a
@@ -32,34 +38,33 @@ export const MAX_BATCH_GROWTH = 4;
  *   export in flight, so the spans of the last requests before SIGTERM leave;
  * - at process.exit() the queue and the exports still unanswered are handed
  *   over (takeUnexported) to be sent again by the exit flush.
+ * The span and log record processors differ only in what they accept.
  */
-export class BatchingSpanProcessor implements SpanProcessor {
-  private queue: ReadableSpan[] = [];
-  private readonly exporter: SpanExporter;
+export class BatchingProcessor<Item> {
+  private queue: Item[] = [];
+  private readonly exporter: BatchExporter<Item>;
   private readonly config: BatchConfig;
   private readonly overflow: QueueOverflowReporter;
   /** Each export in flight, with its spans. */
-  private readonly inFlight = new Map<Promise<void>, ReadableSpan[]>();
+  private readonly inFlight = new Map<Promise<void>, Item[]>();
   private timer: NodeJS.Timeout | undefined;
   private exportScheduled = false;
   private isShutdown = false;
 
-  constructor(exporter: SpanExporter, config: BatchConfig, overflow: QueueOverflowReporter) {
+  constructor(exporter: BatchExporter<Item>, config: BatchConfig, overflow: QueueOverflowReporter) {
     this.exporter = exporter;
     this.config = config;
     this.overflow = overflow;
   }
 
-  onStart(): void {}
-
-  onEnd(span: ReadableSpan): void {
-    if (this.isShutdown || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+  protected enqueue(item: Item): void {
+    if (this.isShutdown) return;
     const queue = this.queue;
     if (queue.length >= this.config.maxQueueSize) {
       this.overflow.droppedAtFullQueue(1);
       return;
     }
-    queue.push(span);
+    queue.push(item);
     if (queue.length >= this.config.maxExportBatchSize) this.scheduleExport();
     else if (this.timer === undefined) this.startTimer();
   }
@@ -72,7 +77,7 @@ export class BatchingSpanProcessor implements SpanProcessor {
    * flush at its own SIGTERM is under way): its spans are sent again, as a
    * retry would, since the collector may well not have them.
    */
-  takeUnexported(): ReadableSpan[] {
+  takeUnexported(): Item[] {
     this.clearTimer();
     const spans = [...this.inFlight.values()].flat().concat(this.queue);
     this.inFlight.clear();
@@ -145,7 +150,7 @@ export class BatchingSpanProcessor implements SpanProcessor {
    * Resolves when the exporter answers or OTEL_BSP_EXPORT_TIMEOUT passes.
    * Failures are reported by the exporter (LazySpanExporter -> ExportHealth).
    */
-  private exportWithDeadline(spans: ReadableSpan[]): Promise<void> {
+  private exportWithDeadline(spans: Item[]): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, this.config.exportTimeoutMs);
       timer.unref();
@@ -162,5 +167,14 @@ export class BatchingSpanProcessor implements SpanProcessor {
         }
       });
     });
+  }
+}
+
+export class BatchingSpanProcessor extends BatchingProcessor<ReadableSpan> implements SpanProcessor {
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    this.enqueue(span);
   }
 }

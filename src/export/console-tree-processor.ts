@@ -129,7 +129,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * exists a pipe is non-blocking, so a write can be partial: the rest is
  * written as the pipe drains, for at most `patienceMs`.
  */
-function writeToStdout(text: string, patienceMs: number): void {
+export function writeToStdout(text: string, patienceMs: number): void {
   const bytes = Buffer.from(text);
   const giveUpAt = Date.now() + patienceMs;
   let written = 0;

@@ -7,17 +7,21 @@ const QUEUE_FULL_REPORT_INTERVAL_MS = 60_000;
 export interface ExportedItems {
   readonly signal: string;
   readonly items: string;
+  /** How the full-queue line names the queue and its limit (the span queue's by default). */
+  readonly queue?: string;
+  readonly queueVariable?: string;
 }
 
 export const SPANS: ExportedItems = { signal: 'spans', items: 'spans' };
 
 /**
- * Spans and metrics usually go to the same collector: when it fails, that is
- * one problem and one line, from the signal that noticed first. Each signal
+ * Spans, metrics and logs usually go to the same collector: when it fails, that
+ * is one problem and one line, from the signal that noticed first. Each signal
  * still reports its own recovery line with its own count.
  */
 const failingByTarget = new Map<string, Set<ExportHealth>>();
 export const METRIC_POINTS: ExportedItems = { signal: 'metrics', items: 'metric points' };
+export const LOG_RECORDS: ExportedItems = { signal: 'logs', items: 'log records', queue: 'log record queue', queueVariable: 'OTEL_BLRP_MAX_QUEUE_SIZE' };
 
 /**
  * Turns a stream of export results into two lines a person can act on: one
@@ -124,8 +128,8 @@ export class ExportHealth {
     if (this.queueDropsUnreported === 0) return;
     if (!force && this.now() - this.lastQueueFullLineAt < QUEUE_FULL_REPORT_INTERVAL_MS) return;
     this.lastQueueFullLineAt = this.now();
-    const limit = this.maxQueueSize === undefined ? '' : ` (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`;
-    printLine(`the span queue${limit} is full: exports to ${this.target} cannot keep up; ${this.queueDropsUnreported} spans dropped`);
+    const limit = this.maxQueueSize === undefined ? '' : ` (${this.what.queueVariable ?? 'OTEL_BSP_MAX_QUEUE_SIZE'}=${this.maxQueueSize})`;
+    printLine(`the ${this.what.queue ?? 'span queue'}${limit} is full: exports to ${this.target} cannot keep up; ${this.queueDropsUnreported} ${this.what.items} dropped`);
     this.queueDropsUnreported = 0;
   }
 }

@@ -3,29 +3,36 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { printLine } from '../logging.ts';
 import type { ExportHealth } from './export-health.ts';
 
+/** The exporter surface shared by spans' and log records' exporters. */
+export interface ItemExporter<Item> {
+  export(items: Item[], resultCallback: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
+
 /**
  * Defers building the real exporter (and loading its transport: grpc-js,
  * protobuf encoders) to the first export, so a process that never ends a span
  * never pays for it.
  */
-export class LazySpanExporter implements SpanExporter {
-  private exporter: SpanExporter | undefined;
+export class LazySpanExporter<Item = ReadableSpan, Exporter extends ItemExporter<Item> = SpanExporter & ItemExporter<Item>> implements ItemExporter<Item> {
+  private exporter: Exporter | undefined;
   private failedToBuild = false;
-  private readonly build: () => SpanExporter;
+  private readonly build: () => Exporter;
   private readonly label: string;
   private readonly health: ExportHealth;
 
   private readonly answerWithinMs: number;
 
   /** answerWithinMs: an export not answered by then is counted as failed (OTEL_EXPORTER_OTLP_TIMEOUT plus a margin). */
-  constructor(label: string, build: () => SpanExporter, health: ExportHealth, answerWithinMs: number) {
+  constructor(label: string, build: () => Exporter, health: ExportHealth, answerWithinMs: number) {
     this.label = label;
     this.build = build;
     this.health = health;
     this.answerWithinMs = answerWithinMs;
   }
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+  export(spans: Item[], resultCallback: (result: ExportResult) => void): void {
     const ticket = this.health.exportStarted();
     const exporter = this.get();
     if (exporter === undefined) {
@@ -61,7 +68,7 @@ export class LazySpanExporter implements SpanExporter {
     await this.exporter?.forceFlush?.();
   }
 
-  private get(): SpanExporter | undefined {
+  private get(): Exporter | undefined {
     if (this.exporter !== undefined || this.failedToBuild) return this.exporter;
     try {
       this.exporter = this.build();

@@ -37,6 +37,13 @@ export function createConfigFor(config: Config): (entry: InstrumentationEntry) =
       case 'aws-lambda':
         // Our reading of _HANDLER (upstream reads LAMBDA_TASK_ROOT itself; the runtime sets both).
         return config.awsLambda === undefined ? {} : { lambdaHandler: config.awsLambda.handler };
+      case 'pino':
+      case 'winston':
+      case 'bunyan':
+        // Upstream's log sending replaces pino's stream with a multistream, adds a
+        // winston transport and a bunyan stream: the app's own output changes
+        // (see log-correlation.ts). Correlation fields stay on.
+        return { disableLogSending: true };
       default:
         return {};
     }

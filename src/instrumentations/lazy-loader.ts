@@ -124,7 +124,8 @@ export class LazyInstrumentationLoader {
           (require(source) as Record<string, InstrumentationClass>);
       const InstrumentationClass = exported[exportName];
       if (typeof InstrumentationClass !== 'function') throw new Error(`${source} has no export ${exportName}`);
-      const Widened = entry.supportedVersions === undefined ? InstrumentationClass : withSupportedVersions(InstrumentationClass, entry.supportedVersions);
+      const Narrowed = entry.narrow === undefined ? InstrumentationClass : (entry.narrow(InstrumentationClass) as InstrumentationClass);
+      const Widened = entry.supportedVersions === undefined ? Narrowed : withSupportedVersions(Narrowed, entry.supportedVersions);
       this.loaded.push(new Widened(this.configFor(entry)));
     } catch (error) {
       printLine(`instrumentation ${entry.name} could not be loaded (${(error as Error).message}); the app runs without it`);

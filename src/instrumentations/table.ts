@@ -4,6 +4,8 @@
  * required or imported. Module lists were read off each instrumentation's own
  * `init()` (see test/unit/instrumentations/table.test.ts, which checks them).
  */
+import { correlationOnlyBunyan, correlationOnlyWinston, withPinoLogRecords, type InstrumentationClass } from './log-correlation.ts';
+
 export interface InstrumentationEntry {
   /** The name users write in OTEL_NODE_(ENABLED|DISABLED)_INSTRUMENTATIONS. */
   readonly name: string;
@@ -42,6 +44,12 @@ export interface InstrumentationEntry {
    * used in its place; loaded as lazily as upstream's would be.
    */
   readonly implementation?: { readonly file: string; readonly exportName: string };
+  /**
+   * A subclass of upstream's class, made in the start-up bundle (it shares the
+   * bundle's state, e.g. the logs pipeline), that leaves out parts that change
+   * what the app sees.
+   */
+  readonly narrow?: (Base: InstrumentationClass) => InstrumentationClass;
 }
 
 function entry(name: string, exportName: string, modules: readonly string[], extra: Partial<InstrumentationEntry> = {}): InstrumentationEntry {
@@ -102,9 +110,10 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = Object.freeze([
   entry('openai', 'OpenAIInstrumentation', ['openai']),
   // Spans per feature/scenario/step of a cucumber-js run; on by default as upstream has it.
   entry('cucumber', 'CucumberInstrumentation', ['@cucumber/cucumber']),
-  entry('pino', 'PinoInstrumentation', ['pino']),
-  entry('winston', 'WinstonInstrumentation', ['winston']),
-  entry('bunyan', 'BunyanInstrumentation', ['bunyan']),
+  // Log correlation only, never a stream, transport or export of the app's replaced: see log-correlation.ts.
+  entry('pino', 'PinoInstrumentation', ['pino'], { narrow: withPinoLogRecords }),
+  entry('winston', 'WinstonInstrumentation', ['winston'], { narrow: correlationOnlyWinston }),
+  entry('bunyan', 'BunyanInstrumentation', ['bunyan'], { narrow: correlationOnlyBunyan }),
   entry('fs', 'FsInstrumentation', ['fs', 'fs/promises'], { enabledByDefault: false }),
   entry('dns', 'DnsInstrumentation', ['dns', 'dns/promises'], { enabledByDefault: false }),
   entry('net', 'NetInstrumentation', ['net'], { enabledByDefault: false }),

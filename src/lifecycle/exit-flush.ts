@@ -79,10 +79,10 @@ const MIN_WORKER_FLUSH_MS = 250;
  * Beside this file when unbundled (.ts when run from source in unit tests);
  * from the built bundle dist/src/start.js, in dist/src/lifecycle/.
  */
-function workerFile(): string {
+export function workerFile(folder = 'lifecycle', name = 'exit-flush-worker'): string {
   const extension = path.extname(__filename);
-  const besideUs = path.join(__dirname, `exit-flush-worker${extension}`);
-  return existsSync(besideUs) ? besideUs : path.join(__dirname, 'lifecycle', `exit-flush-worker${extension}`);
+  const beside = path.join(__dirname, '..', folder, `${name}${extension}`);
+  return existsSync(beside) ? beside : path.join(__dirname, folder, `${name}${extension}`);
 }
 
 /** Done: 1 = exported, 2 = failed (reason posted on the port). */
@@ -100,13 +100,34 @@ function exportInWorker(
   timeoutMs: number,
   metrics: { otlp: OtlpConfig; collection: PlainResourceMetrics } | undefined,
 ): ExitOutcome {
+  const outcome = exportInWorkerThread(workerFile(), { otlp, spans: spans.map(toPlainSpan), timeoutMs, metrics }, timeoutMs);
+  if (outcome === undefined) return {};
+  return { spans: outcome.answer.error ?? outcome.reason, metrics: outcome.answer.metricsError ?? outcome.reason };
+}
+
+/**
+ * What a worker said when it did not export everything: its answer names what
+ * failed per signal (`error`, `metricsError`, …); `reason` covers them all when
+ * it did not answer in time or could not start.
+ */
+export interface WorkerFailure {
+  answer: Readonly<Record<string, string | undefined>>;
+  reason: string | undefined;
+}
+
+/**
+ * Starts `file` (a worker of src/<folder>/, see workerFile) with `data` and
+ * blocks until it reports done or `timeoutMs` passes: undefined when it
+ * exported, else what failed. Shared by every signal's exit flush.
+ */
+export function exportInWorkerThread(file: string, data: Record<string, unknown>, timeoutMs: number): WorkerFailure | undefined {
   const startedAt = Date.now();
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;
   try {
-    worker = new Worker(workerFile(), {
-      workerData: { done, port: port2, otlp, spans: spans.map(toPlainSpan), timeoutMs, metrics },
+    worker = new Worker(file, {
+      workerData: { ...data, done, port: port2 },
       transferList: [port2],
       // Lean and silent: none of the app's preloads, and nothing the worker prints reaches the app's output.
       execArgv: [],
@@ -114,17 +135,14 @@ function exportInWorker(
       stderr: true,
     });
   } catch (error) {
-    const reason = `no worker thread: ${(error as Error).message}`;
-    return { spans: reason, metrics: reason };
+    return { answer: {}, reason: `no worker thread: ${(error as Error).message}` };
   }
   Atomics.wait(done, 0, PENDING, timeoutMs);
-  const message = receiveMessageOnPort(port1)?.message as { error?: string; metricsError?: string } | undefined;
+  const answer = (receiveMessageOnPort(port1)?.message ?? {}) as Record<string, string | undefined>;
   port1.close();
-  if (Atomics.load(done, 0) === 1) return {};
+  if (Atomics.load(done, 0) === 1) return undefined;
   void worker.terminate();
-  if (Atomics.load(done, 0) === 2) return { spans: message?.error, metrics: message?.metricsError };
-  const late = `no answer within ${Date.now() - startedAt} ms`;
-  return { spans: message?.error ?? late, metrics: message?.metricsError ?? late };
+  return { answer, reason: Atomics.load(done, 0) === 2 ? undefined : `no answer within ${Date.now() - startedAt} ms` };
 }
 
 export interface PlainSpanContext {

@@ -52,6 +52,31 @@ describe('npx @acme/otel-register doctor', () => {
     assert.equal(receiver.requests.at(-1)?.headers['x-api-key'], SECRET);
   });
 
+  it("shows the logs' configuration and sends a test log record to the logs' own endpoint, naming each result", async () => {
+    const result = await doctor({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint,
+      OTEL_SERVICE_NAME: 'doctor-logs',
+      OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${receiver.httpEndpoint}/v1/logs`,
+      OTEL_BLRP_MAX_QUEUE_SIZE: '4096',
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /OTEL_LOGS_EXPORTER\s+otlp\s+\(default\)/);
+    assert.match(result.stdout, /OTEL_EXPORTER_OTLP_LOGS_PROTOCOL\s+http\/protobuf\s+\(env OTEL_EXPORTER_OTLP_LOGS_PROTOCOL\)/);
+    assert.match(result.stdout, /OTEL_BLRP_MAX_QUEUE_SIZE\s+4096\s+\(env OTEL_BLRP_MAX_QUEUE_SIZE\)/);
+    assert.match(result.stdout, /Log export test: one log record to http:\/\/127\.0\.0\.1:\d+\/v1\/logs \(OTLP http\/protobuf, plaintext, gzip, no headers\)\n {2}OK: the collector accepted it in \d+ ms/);
+    const record = receiver.logs.find((one) => one.resource['service.name'] === 'doctor-logs');
+    assert.ok(record, 'the test log record reached the collector');
+    assert.equal(record.body, 'otel-register doctor test log record');
+
+    const port = await freePort();
+    const failed = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${port}` });
+    assert.equal(failed.code, 1, failed.stdout);
+    assert.match(failed.stdout, /Export test: one span to .*\n {2}OK: /);
+    assert.match(failed.stdout, new RegExp(`Log export test: one log record to http://127\\.0\\.0\\.1:${port} .*\\n {2}FAILED after \\d+ ms: 14 UNAVAILABLE`));
+    assert.match(failed.stdout, /Result: the test export failed$/m);
+  });
+
   it('against a dead port: exit 1 and the precise error', async () => {
     const port = await freePort();
     const result = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });

@@ -18,6 +18,7 @@ const FIXTURES_DIR = path.join(REPO_ROOT, 'test', 'fixtures');
 /** Frameworks and clients the fixtures use, at the versions the repo tests against. */
 const FIXTURE_DEPENDENCIES = [
   'express', 'koa', '@koa/router', 'fastify', 'pg', 'ioredis', 'axios', 'undici', '@nestjs/core', '@nestjs/common', '@nestjs/platform-express', 'reflect-metadata', 'rxjs',
+  'pino', 'winston', 'bunyan',
   // Exit-hook libraries (signal-exit 3 and 4 side by side, under npm aliases where needed).
   'signal-exit', 'signal-exit-v3', 'write-file-atomic', 'write-file-atomic-v3', 'exit-hook', 'async-exit-hook', 'close-with-grace',
 ];

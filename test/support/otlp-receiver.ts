@@ -10,6 +10,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import protobuf from 'protobufjs';
+import { decodeLogsProtobuf, flattenLogs, LOGS_GRPC_PATH, LOGS_HTTP_PATH, type ReceivedLogRecord } from './otlp-logs.ts';
 
 // Field numbers from opentelemetry-proto: common/v1/common.proto,
 // resource/v1/resource.proto, trace/v1/trace.proto, collector/trace/v1/trace_service.proto.
@@ -134,13 +135,15 @@ export interface ReceivedMetricPoint {
 }
 
 export interface ReceivedRequest {
-  signal: 'traces' | 'metrics';
+  signal: 'traces' | 'metrics' | 'logs';
   protocol: 'grpc' | 'http/protobuf' | 'http/json';
   compressed: boolean;
   encoding: string;
   headers: Record<string, string | string[] | undefined>;
   /** Spans, or data points for a metrics request. */
   spanCount: number;
+  /** Log records in a logs request (then spanCount is 0). */
+  logRecordCount?: number;
 }
 
 export interface ReceiverBehaviour {
@@ -164,6 +167,9 @@ export interface OtlpReceiver {
   requests: ReceivedRequest[];
   /** Metrics export requests, apart so trace tests' request counts stay theirs. */
   metricRequests: ReceivedRequest[];
+  /** Log records from ExportLogsServiceRequests (same endpoints, the logs paths). */
+  logs: ReceivedLogRecord[];
+  waitForLogs(predicate: (logs: ReceivedLogRecord[]) => boolean, timeoutMs?: number): Promise<ReceivedLogRecord[]>;
   waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
   waitForMetrics(predicate: (points: ReceivedMetricPoint[]) => boolean, timeoutMs?: number): Promise<ReceivedMetricPoint[]>;
   setBehaviour(behaviour: ReceiverBehaviour): void;
@@ -179,13 +185,13 @@ export interface ReceiverOptions {
 
 type Json = Record<string, unknown>;
 
-function hex(value: unknown): string {
+export function hex(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value.toLowerCase(); // OTLP/JSON carries ids as hex
   return Buffer.from(value as Uint8Array).toString('hex');
 }
 
-function toBigInt(value: unknown): bigint {
+export function toBigInt(value: unknown): bigint {
   if (value === undefined || value === null) return 0n;
   if (typeof value === 'object' && 'low' in (value as Json)) {
     const long = value as { low: number; high: number };
@@ -194,7 +200,7 @@ function toBigInt(value: unknown): bigint {
   return BigInt(value as string | number);
 }
 
-function anyValue(value: Json | undefined): unknown {
+export function anyValue(value: Json | undefined): unknown {
   if (value === undefined || value === null) return undefined;
   const v = value as Json;
   if ('string_value' in v || 'stringValue' in v) return v.string_value ?? v.stringValue;
@@ -210,7 +216,7 @@ function anyValue(value: Json | undefined): unknown {
   return undefined;
 }
 
-function keyValues(list: Json[] | undefined): Record<string, unknown> {
+export function keyValues(list: Json[] | undefined): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const kv of list ?? []) result[kv.key as string] = anyValue(kv.value as Json | undefined);
   return result;
@@ -445,6 +451,7 @@ function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
 export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const metrics: ReceivedMetricPoint[] = [];
+  const logs: ReceivedLogRecord[] = [];
   const requests: ReceivedRequest[] = [];
   const metricRequests: ReceivedRequest[] = [];
   const counts: OtlpReceiver['counts'] = new Map();
@@ -456,8 +463,10 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
 
   const onGrpcStream = async (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => {});
-    const isMetrics = headers[':path'] === METRICS_EXPORT_PATH;
-    if (headers[':path'] !== EXPORT_PATH && !isMetrics) {
+    const path = headers[':path'];
+    const isMetrics = path === METRICS_EXPORT_PATH;
+    const isLogs = path === LOGS_GRPC_PATH;
+    if (path !== EXPORT_PATH && !isMetrics && !isLogs) {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unimplemented' }, { endStream: true });
       return;
     }
@@ -467,7 +476,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const encoding = String(headers['grpc-encoding'] ?? 'identity');
       const length = body.length >= 5 ? body.readUInt32BE(1) : 0;
       const message = decompress(body.subarray(5, 5 + length), compressed ? encoding : 'identity');
-      if (options.countOnly === true && !isMetrics) {
+      if (options.countOnly === true && !isMetrics && !isLogs) {
         await delay();
         if (stream.destroyed) return;
         countSpans(message, counts);
@@ -477,10 +486,19 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         notify();
         return;
       }
-      const received = isMetrics ? [] : decodeProtobuf(message);
+      const received = isMetrics || isLogs ? [] : decodeProtobuf(message);
       const receivedPoints = isMetrics ? decodeMetricsProtobuf(message) : [];
+      const receivedLogs = isLogs ? decodeLogsProtobuf(message) : [];
       const plainHeaders = Object.fromEntries(Object.entries(headers).filter(([key]) => !key.startsWith(':'))) as ReceivedRequest['headers'];
-      (isMetrics ? metricRequests : requests).push({ signal: isMetrics ? 'metrics' : 'traces', protocol: 'grpc', compressed, encoding, headers: plainHeaders, spanCount: isMetrics ? receivedPoints.length : received.length });
+      (isMetrics ? metricRequests : requests).push({
+        signal: isMetrics ? 'metrics' : isLogs ? 'logs' : 'traces',
+        protocol: 'grpc',
+        compressed,
+        encoding,
+        headers: plainHeaders,
+        spanCount: isMetrics ? receivedPoints.length : received.length,
+        ...(isLogs ? { logRecordCount: receivedLogs.length } : {}),
+      });
       await delay();
       if (stream.destroyed) return;
       const status = behaviour.grpcStatus ?? 0;
@@ -492,6 +510,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       }
       spans.push(...received);
       metrics.push(...receivedPoints);
+      logs.push(...receivedLogs);
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
       stream.end(grpcFrame(Buffer.alloc(0)));
@@ -513,7 +532,8 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
 
   const httpServer = http.createServer(async (request, response) => {
     const isMetrics = request.url === '/v1/metrics';
-    if (request.method !== 'POST' || (request.url !== '/v1/traces' && !isMetrics)) {
+    const isLogs = request.url === LOGS_HTTP_PATH;
+    if (request.method !== 'POST' || (request.url !== '/v1/traces' && !isMetrics && !isLogs)) {
       response.statusCode = 404;
       response.end();
       return;
@@ -524,15 +544,17 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       const body = decompress(raw, encoding);
       const isJson = String(request.headers['content-type'] ?? '').includes('json');
       const parsed = isJson ? (JSON.parse(body.toString('utf8')) as Json) : undefined;
-      const received = isMetrics ? [] : parsed !== undefined ? flatten(parsed) : decodeProtobuf(body);
+      const received = isMetrics || isLogs ? [] : parsed !== undefined ? flatten(parsed) : decodeProtobuf(body);
       const receivedPoints = !isMetrics ? [] : parsed !== undefined ? flattenMetrics(parsed) : decodeMetricsProtobuf(body);
+      const receivedLogs = !isLogs ? [] : parsed !== undefined ? flattenLogs(parsed) : decodeLogsProtobuf(body);
       (isMetrics ? metricRequests : requests).push({
-        signal: isMetrics ? 'metrics' : 'traces',
+        signal: isMetrics ? 'metrics' : isLogs ? 'logs' : 'traces',
         protocol: isJson ? 'http/json' : 'http/protobuf',
         compressed: encoding !== 'identity',
         encoding,
         headers: { ...request.headers },
         spanCount: isMetrics ? receivedPoints.length : received.length,
+        ...(isLogs ? { logRecordCount: receivedLogs.length } : {}),
       });
       await delay();
       const status = behaviour.httpStatus ?? 200;
@@ -544,6 +566,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
       }
       spans.push(...received);
       metrics.push(...receivedPoints);
+      logs.push(...receivedLogs);
       response.setHeader('content-type', isJson ? 'application/json' : 'application/x-protobuf');
       response.end(isJson ? '{}' : Buffer.alloc(0));
       notify();
@@ -566,6 +589,23 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
     metrics,
     requests,
     metricRequests,
+    logs,
+    waitForLogs(predicate, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(logs)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(logs);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for log records; received:\n${logs.map((r) => `${r.severityText} ${JSON.stringify(r.body)} ${r.traceId}`).join('\n')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
     waitForSpans(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -605,6 +645,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
     reset() {
       spans.length = 0;
       metrics.length = 0;
+      logs.length = 0;
       requests.length = 0;
       metricRequests.length = 0;
       counts.clear();

@@ -63,3 +63,11 @@ describe('fetch/undici CLIENT spans capture ACME_OTEL_CAPTURE_HEADERS', () => {
     assert.deepEqual(attributes, { 'http.response.header.set-cookie': ['REDACTED'] });
   });
 });
+
+describe('log libraries: correlation fields only, no log sending inside the app\'s logger', () => {
+  for (const name of ['pino', 'winston', 'bunyan']) {
+    it(`${name}: upstream's log sending is off (it would swap or add streams and transports) and correlation stays on`, () => {
+      assert.deepEqual(configFor(name), { disableLogSending: true });
+    });
+  }
+});

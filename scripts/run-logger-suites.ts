@@ -1,0 +1,216 @@
+/**
+ * pino's and winston's own test suites, bare and then with the loader
+ * preloaded (NODE_OPTIONS="--require <this checkout>/dist/register.js"), and
+ * the tests that fail only with the loader (issue #16). Not part of `npm test`:
+ * the sources come from GitHub, which CI cannot reach.
+ *
+ *   node scripts/run-logger-suites.ts [pino] [winston]     (after `npm run build`)
+ *
+ * Each library sits at .work/suites/node_modules/<name> (git-ignored), under a
+ * node_modules path as an app has it, with its devDependencies installed:
+ *   pino     `git archive v10.3.1` of pinojs/pino; npm install --ignore-scripts;
+ *            node test/fixtures/ts/transpile.cjs (with its own tsc first in PATH)
+ *   winston  `git archive v3.19.0` of winstonjs/winston; npm install --ignore-scripts
+ * pino's tests reach pino as require('../'); an app reaches it by name, which
+ * is when the loader loads its instrumentation. So both pino runs preload a
+ * file that requires pino by name first (winston: see preloadByName). Before
+ * the runs a probe checks, in the same setting, that a line logged inside a
+ * request carries the correlation fields (the loader is active and the
+ * library instrumented).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const SUITES_DIR = path.join(REPO_ROOT, '.work', 'suites');
+const REGISTER = path.join(REPO_ROOT, 'dist', 'register.js');
+const RUN_TIMEOUT_MS = 30 * 60_000;
+
+interface TestResult {
+  name: string;
+  passed: boolean;
+  /** The failure's report, to tell the documented correlation fields from anything else. */
+  detail: string;
+}
+
+interface Suite {
+  name: string;
+  /** Command run in the library's directory; `out` is a file the runner may write its report to. */
+  command(out: string): string[];
+  results(stdout: string, out: string): TestResult[];
+  /** Logs `in the request` inside an HTTP request through the library, as one JSON line on stdout. */
+  probe: string;
+  /** Whether both runs preload a file that requires the library by name (see the top of this file). */
+  preloadByName: boolean;
+}
+
+const SUITES: Record<string, Suite> = {
+  pino: {
+    name: 'pino',
+    // The borp run of pino's `test-ci` script without coverage thresholds; lint and type tests left out.
+    command: () => ['node_modules/.bin/borp', '--timeout', '60000', '--reporter', 'tap'],
+    results: (stdout) => parseTap(stdout),
+    preloadByName: true,
+    probe: `const pino = require('pino');
+const logger = pino({}, process.stdout);
+logInsideRequest((message) => logger.info(message));`,
+  },
+  winston: {
+    name: 'winston',
+    // --forceExit: here jest reports and then waits on handles left open by the tests, bare as with the loader.
+    command: (out) => ['node_modules/.bin/jest', '--ci', '--forceExit', '-c', writeWinstonJestConfig(), '--json', '--outputFile', out],
+    results: (_stdout, out) => parseJestJson(readFileSync(out, 'utf8')),
+    // jest loads the tests' modules through its own registry, never through Module.prototype.require:
+    // no require hook (ours, require-in-the-middle's) reaches the winston the tests use, preloaded or not.
+    // The run shows that the loader in jest's processes changes no result; the e2e tests cover the instrumentation.
+    preloadByName: false,
+    probe: `const winston = require('winston');
+const logger = winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Console()] });
+logInsideRequest((message) => logger.info(message));`,
+  },
+};
+
+/** winston's jest config, run from under node_modules/: jest skips node_modules paths unless told to keep them. */
+function writeWinstonJestConfig(): string {
+  const file = path.join(SUITES_DIR, 'winston-jest.config.js');
+  writeFileSync(
+    file,
+    `const root = ${JSON.stringify(path.join(SUITES_DIR, 'node_modules', 'winston'))};
+module.exports = { ...require(root + '/jest.config.js'), rootDir: root, haste: { retainAllFiles: true }, testPathIgnorePatterns: ['/node_modules/winston/node_modules/'], collectCoverage: false };
+`,
+  );
+  return file;
+}
+
+/** Tests of different files may share a name: the second is "name (2)". */
+function withUniqueNames(results: TestResult[]): TestResult[] {
+  const seen = new Map<string, number>();
+  return results.map((result) => {
+    const count = (seen.get(result.name) ?? 0) + 1;
+    seen.set(result.name, count);
+    return count === 1 ? result : { ...result, name: `${result.name} (${count})` };
+  });
+}
+
+const PROBE_PRELUDE = `const http = require('node:http');
+function logInsideRequest(log) {
+  const server = http.createServer((request, response) => { log('in the request'); response.end(); });
+  server.listen(0, '127.0.0.1', async () => {
+    await (await fetch('http://127.0.0.1:' + server.address().port + '/')).text();
+    server.close();
+  });
+}
+`;
+
+/** node's TAP reporter: "# Subtest: name" opens a test, "[not ]ok N - name" closes it; leaves are tests without subtests. */
+export function parseTap(tap: string): TestResult[] {
+  const lines = tap.split('\n');
+  const stack: string[] = [];
+  const hasChild: boolean[] = [];
+  const results: TestResult[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const subtest = /^( *)# Subtest: (.*)$/.exec(line);
+    if (subtest) {
+      const level = subtest[1]!.length / 4;
+      stack.length = level;
+      stack.push(subtest[2]!);
+      hasChild[level] = false;
+      continue;
+    }
+    const result = /^( *)(not ok|ok) \d+ - (.*?)(?: # .*)?$/.exec(line);
+    if (!result) continue;
+    const level = result[1]!.length / 4;
+    if (level > 0) hasChild[level - 1] = true;
+    if (hasChild[level]) continue;
+    let detail = '';
+    if (result[2] === 'not ok') {
+      const end = lines.findIndex((text, j) => j > i && /^ *\.\.\.$/.test(text));
+      detail = lines.slice(i + 1, end === -1 ? i + 80 : end).join('\n');
+    }
+    results.push({ name: [...stack.slice(0, level), result[3]!].join(' > '), passed: result[2] === 'ok', detail });
+  }
+  return results;
+}
+
+interface JestReport {
+  testResults: { name: string; message: string; assertionResults: { fullName: string; status: string; failureMessages: string[] }[] }[];
+}
+
+export function parseJestJson(json: string): TestResult[] {
+  const report = JSON.parse(json) as JestReport;
+  const results: TestResult[] = [];
+  for (const file of report.testResults) {
+    const relative = path.relative(path.join(SUITES_DIR, 'node_modules'), file.name);
+    // A file that fails to run has no assertions: count it as one failed test.
+    if (file.assertionResults.length === 0) results.push({ name: relative, passed: file.message === '', detail: file.message });
+    for (const test of file.assertionResults) {
+      if (test.status === 'pending' || test.status === 'todo' || test.status === 'skipped' || test.status === 'disabled') continue;
+      results.push({ name: `${relative} > ${test.fullName}`, passed: test.status === 'passed', detail: test.failureMessages.join('\n') });
+    }
+  }
+  return results;
+}
+
+function runSuite(suite: Suite, libraryDir: string, nodeOptions: string, label: string): TestResult[] {
+  const out = path.join(SUITES_DIR, `${suite.name}-${label}.json`);
+  rmSync(out, { force: true });
+  const [command, ...args] = suite.command(out);
+  const started = Date.now();
+  const run = spawnSync(process.execPath, [command!, ...args], {
+    cwd: libraryDir,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: RUN_TIMEOUT_MS,
+    // The library's own tools (tsc, jest) first, then this checkout's (node 24).
+    env: { ...process.env, PATH: `${path.join(libraryDir, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`, NODE_OPTIONS: nodeOptions },
+  });
+  writeFileSync(path.join(SUITES_DIR, `${suite.name}-${label}.log`), `${run.stdout}\n${run.stderr}`);
+  const results = withUniqueNames(suite.results(run.stdout, out));
+  const failed = results.filter((result) => !result.passed).length;
+  console.log(`${suite.name} ${label}: ${results.length - failed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  return results;
+}
+
+/** Runs the probe with the loader; true when the line logged inside the request has the span's ids. */
+function loaderInstrumentsLibrary(suite: Suite, nodeOptions: string): boolean {
+  const probeFile = path.join(SUITES_DIR, `probe-${suite.name}.cjs`);
+  writeFileSync(probeFile, `${PROBE_PRELUDE}${suite.probe}\n`);
+  const run = spawnSync(process.execPath, [probeFile], { cwd: SUITES_DIR, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: nodeOptions, OTEL_TRACES_EXPORTER: 'none' } });
+  return /"trace_id":"[0-9a-f]{32}"/.test(run.stdout);
+}
+
+function main(): void {
+  if (!existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run npm run build first`);
+  mkdirSync(SUITES_DIR, { recursive: true });
+  const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SUITES);
+  let loaderOnlyFailures = 0;
+  for (const name of names) {
+    const suite = SUITES[name];
+    if (suite === undefined) throw new Error(`no suite named ${name} (known: ${Object.keys(SUITES).join(', ')})`);
+    const libraryDir = path.join(SUITES_DIR, 'node_modules', name);
+    if (!existsSync(path.join(libraryDir, 'node_modules'))) {
+      console.log(`${name}: skipped, ${libraryDir} is not prepared (see the comment at the top of this script)`);
+      continue;
+    }
+    const version = (JSON.parse(readFileSync(path.join(libraryDir, 'package.json'), 'utf8')) as { version: string }).version;
+    const preload = path.join(SUITES_DIR, `require-${name}-by-name.cjs`);
+    writeFileSync(preload, `// As an app does: the library is reached by name before anything else.\nrequire(${JSON.stringify(name)});\n`);
+    const bareOptions = suite.preloadByName ? `--require ${preload}` : '';
+    const loaderOptions = `--require ${REGISTER} ${bareOptions}`.trim();
+    if (!loaderInstrumentsLibrary(suite, `--require ${REGISTER} --require ${preload}`)) throw new Error(`${name}: the probe logged no correlation fields with the loader: it is not active or not instrumenting ${name}`);
+    console.log(`${name} ${version}: the loader is active and instruments it (probe)`);
+    const bare = runSuite(suite, libraryDir, bareOptions, 'bare');
+    const traced = runSuite(suite, libraryDir, loaderOptions, 'loader');
+    const bareByName = new Map(bare.map((result) => [result.name, result.passed]));
+    const loaderOnly = traced.filter((result) => !result.passed && bareByName.get(result.name) !== false);
+    const correlation = loaderOnly.filter((result) => /trace_id|span_id|trace_flags/.test(result.detail));
+    console.log(`${name}: ${loaderOnly.length} loader-only failures (${correlation.length} on the correlation fields)`);
+    for (const result of loaderOnly) console.log(`  ${correlation.includes(result) ? '[correlation] ' : ''}${result.name}`);
+    loaderOnlyFailures += loaderOnly.length - correlation.length;
+  }
+  process.exitCode = loaderOnlyFailures === 0 ? 0 : 1;
+}
+
+main();
