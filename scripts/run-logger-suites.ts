@@ -19,7 +19,7 @@
  * library instrumented).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 
@@ -159,15 +159,24 @@ interface Run {
   stderr: string;
 }
 
-/** Runs node asynchronously (the OTLP sink in this process must keep answering), killed after timeoutMs. */
+let runs = 0;
+
+/**
+ * Runs node asynchronously (the OTLP sink in this process must keep
+ * answering), killed after timeoutMs. Output goes to files, as in
+ * `npm test > log`: with pipes, 3 of winston's console tests fail bare.
+ */
 function runNode(args: string[], cwd: string, env: Record<string, string | undefined>, timeoutMs: number): Promise<Run> {
+  const files = ['stdout', 'stderr'].map((name) => path.join(SUITES_DIR, `.run-${process.pid}-${++runs}.${name}`));
+  const fds = files.map((file) => openSync(file, 'w'));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('close', () => resolve({ stdout, stderr }));
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', fds[0]!, fds[1]!], timeout: timeoutMs });
+    child.on('close', () => {
+      for (const fd of fds) closeSync(fd);
+      const [stdout, stderr] = files.map((file) => readFileSync(file, 'utf8'));
+      for (const file of files) rmSync(file);
+      resolve({ stdout: stdout!, stderr: stderr! });
+    });
   });
 }
 
