@@ -60,7 +60,8 @@ logInsideRequest((message) => logger.info(message));`,
   winston: {
     name: 'winston',
     // --forceExit: here jest reports and then waits on handles left open by the tests, bare as with the loader.
-    command: (out) => ['node_modules/.bin/jest', '--ci', '--forceExit', '-c', writeWinstonJestConfig(), '--json', '--outputFile', out],
+    // (jest's own --json changes the results: 3 of winston's console tests fail in that mode, bare.)
+    command: (out) => ['node_modules/.bin/jest', '--ci', '--forceExit', '-c', writeWinstonJestConfig(out)],
     results: (_stdout, out) => parseJestJson(readFileSync(out, 'utf8')),
     // jest loads the tests' modules through its own registry, never through Module.prototype.require:
     // no require hook (ours, require-in-the-middle's) reaches the winston the tests use, preloaded or not.
@@ -72,13 +73,40 @@ logInsideRequest((message) => logger.info(message));`,
   },
 };
 
-/** winston's jest config, run from under node_modules/: jest skips node_modules paths unless told to keep them. */
-function writeWinstonJestConfig(): string {
+/**
+ * winston's jest config, run from under node_modules/ (jest skips node_modules
+ * paths unless told to keep them), with a reporter that writes the results
+ * to `out` in the shape of jest's --json report.
+ */
+function writeWinstonJestConfig(out: string): string {
+  const reporter = path.join(SUITES_DIR, 'jest-results-file-reporter.js');
+  writeFileSync(
+    reporter,
+    `module.exports = class {
+  constructor(globalConfig, options) { this.out = options.out; }
+  onRunComplete(contexts, results) {
+    const testResults = results.testResults.map((file) => ({
+      name: file.testFilePath,
+      message: file.failureMessage || '',
+      assertionResults: file.testResults.map((test) => ({ fullName: test.fullName, status: test.status, failureMessages: test.failureMessages })),
+    }));
+    require('node:fs').writeFileSync(this.out, JSON.stringify({ testResults }));
+  }
+};
+`,
+  );
   const file = path.join(SUITES_DIR, 'winston-jest.config.js');
   writeFileSync(
     file,
     `const root = ${JSON.stringify(path.join(SUITES_DIR, 'node_modules', 'winston'))};
-module.exports = { ...require(root + '/jest.config.js'), rootDir: root, haste: { retainAllFiles: true }, testPathIgnorePatterns: ['/node_modules/winston/node_modules/'], collectCoverage: false };
+module.exports = {
+  ...require(root + '/jest.config.js'),
+  rootDir: root,
+  haste: { retainAllFiles: true },
+  testPathIgnorePatterns: ['/node_modules/winston/node_modules/'],
+  collectCoverage: false,
+  reporters: ['default', [${JSON.stringify(reporter)}, { out: ${JSON.stringify(out)} }]],
+};
 `,
   );
   return file;
