@@ -192,7 +192,7 @@ let runs = 0;
 /**
  * Runs node asynchronously (the OTLP sink in this process must keep
  * answering), killed after timeoutMs. Output goes to files, as in
- * `npm test > log`: with pipes, 3 of winston's console tests fail bare.
+ * `npm test > log`, and is read back once the run is over.
  */
 function runNode(args: string[], cwd: string, env: Record<string, string | undefined>, timeoutMs: number): Promise<Run> {
   const files = ['stdout', 'stderr'].map((name) => path.join(SUITES_DIR, `.run-${process.pid}-${++runs}.${name}`));
