@@ -18,8 +18,9 @@
  * request carries the correlation fields (the loader is active and the
  * library instrumented).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -36,7 +37,7 @@ interface TestResult {
 
 interface Suite {
   name: string;
-  /** Command run in the library's directory; `out` is a file the runner may write its report to. */
+  /** node's arguments, run in the library's directory; `out` is a file the runner may write its report to. */
   command(out: string): string[];
   results(stdout: string, out: string): TestResult[];
   /** Logs `in the request` inside an HTTP request through the library, as one JSON line on stdout. */
@@ -59,7 +60,8 @@ logInsideRequest((message) => logger.info(message));`,
   winston: {
     name: 'winston',
     // --forceExit: here jest reports and then waits on handles left open by the tests, bare as with the loader.
-    command: (out) => ['node_modules/.bin/jest', '--ci', '--forceExit', '-c', writeWinstonJestConfig(), '--json', '--outputFile', out],
+    // (jest's own --json changes the results: 3 of winston's console tests fail in that mode, bare.)
+    command: (out) => ['node_modules/.bin/jest', '--ci', '--forceExit', '-c', writeWinstonJestConfig(out)],
     results: (_stdout, out) => parseJestJson(readFileSync(out, 'utf8')),
     // jest loads the tests' modules through its own registry, never through Module.prototype.require:
     // no require hook (ours, require-in-the-middle's) reaches the winston the tests use, preloaded or not.
@@ -71,13 +73,40 @@ logInsideRequest((message) => logger.info(message));`,
   },
 };
 
-/** winston's jest config, run from under node_modules/: jest skips node_modules paths unless told to keep them. */
-function writeWinstonJestConfig(): string {
+/**
+ * winston's jest config, run from under node_modules/ (jest skips node_modules
+ * paths unless told to keep them), with a reporter that writes the results
+ * to `out` in the shape of jest's --json report.
+ */
+function writeWinstonJestConfig(out: string): string {
+  const reporter = path.join(SUITES_DIR, 'jest-results-file-reporter.js');
+  writeFileSync(
+    reporter,
+    `module.exports = class {
+  constructor(globalConfig, options) { this.out = options.out; }
+  onRunComplete(contexts, results) {
+    const testResults = results.testResults.map((file) => ({
+      name: file.testFilePath,
+      message: file.failureMessage || '',
+      assertionResults: file.testResults.map((test) => ({ fullName: test.fullName, status: test.status, failureMessages: test.failureMessages })),
+    }));
+    require('node:fs').writeFileSync(this.out, JSON.stringify({ testResults }));
+  }
+};
+`,
+  );
   const file = path.join(SUITES_DIR, 'winston-jest.config.js');
   writeFileSync(
     file,
     `const root = ${JSON.stringify(path.join(SUITES_DIR, 'node_modules', 'winston'))};
-module.exports = { ...require(root + '/jest.config.js'), rootDir: root, haste: { retainAllFiles: true }, testPathIgnorePatterns: ['/node_modules/winston/node_modules/'], collectCoverage: false };
+module.exports = {
+  ...require(root + '/jest.config.js'),
+  rootDir: root,
+  haste: { retainAllFiles: true },
+  testPathIgnorePatterns: ['/node_modules/winston/node_modules/'],
+  collectCoverage: false,
+  reporters: ['default', [${JSON.stringify(reporter)}, { out: ${JSON.stringify(out)} }]],
+};
 `,
   );
   return file;
@@ -153,19 +182,66 @@ export function parseJestJson(json: string): TestResult[] {
   return results;
 }
 
-function runSuite(suite: Suite, libraryDir: string, nodeOptions: string, label: string): TestResult[] {
+interface Run {
+  stdout: string;
+  stderr: string;
+}
+
+let runs = 0;
+
+/**
+ * Runs node asynchronously (the OTLP sink in this process must keep
+ * answering), killed after timeoutMs. Output goes to files, as in
+ * `npm test > log`, and is read back once the run is over.
+ */
+function runNode(args: string[], cwd: string, env: Record<string, string | undefined>, timeoutMs: number): Promise<Run> {
+  const files = ['stdout', 'stderr'].map((name) => path.join(SUITES_DIR, `.run-${process.pid}-${++runs}.${name}`));
+  const fds = files.map((file) => openSync(file, 'w'));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', fds[0]!, fds[1]!], timeout: timeoutMs });
+    child.on('close', () => {
+      for (const fd of fds) closeSync(fd);
+      const [stdout, stderr] = files.map((file) => readFileSync(file, 'utf8'));
+      for (const file of files) rmSync(file);
+      resolve({ stdout: stdout!, stderr: stderr! });
+    });
+  });
+}
+
+/** An OTLP/HTTP endpoint that accepts every export and counts the requests: the loader's spans go somewhere, and we see that they came. */
+async function startOtlpSink(): Promise<{ endpoint: string; exports: () => number; close: () => void }> {
+  let count = 0;
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      if (request.url === '/v1/traces') count++;
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { endpoint: `http://127.0.0.1:${port}`, exports: () => count, close: () => server.close() };
+}
+
+interface Settings {
+  libraryDir: string;
+  bareOptions: string;
+  loaderOptions: string;
+  /** Loader environment: exports to the sink. */
+  loaderEnv: Record<string, string>;
+}
+
+function envFor(libraryDir: string, nodeOptions: string, extra: Record<string, string> = {}): Record<string, string | undefined> {
+  // The library's own tools (tsc, jest) first, then this checkout's (node 24).
+  return { ...process.env, PATH: `${path.join(libraryDir, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`, NODE_OPTIONS: nodeOptions, ...extra };
+}
+
+async function runSuite(suite: Suite, settings: Settings, label: 'bare' | 'loader'): Promise<TestResult[]> {
   const out = path.join(SUITES_DIR, `${suite.name}-${label}.json`);
   rmSync(out, { force: true });
-  const [command, ...args] = suite.command(out);
   const started = Date.now();
-  const run = spawnSync(process.execPath, [command!, ...args], {
-    cwd: libraryDir,
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: RUN_TIMEOUT_MS,
-    // The library's own tools (tsc, jest) first, then this checkout's (node 24).
-    env: { ...process.env, PATH: `${path.join(libraryDir, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`, NODE_OPTIONS: nodeOptions },
-  });
+  const env = label === 'bare' ? envFor(settings.libraryDir, settings.bareOptions) : envFor(settings.libraryDir, settings.loaderOptions, settings.loaderEnv);
+  const run = await runNode(suite.command(out), settings.libraryDir, env, RUN_TIMEOUT_MS);
   writeFileSync(path.join(SUITES_DIR, `${suite.name}-${label}.log`), `${run.stdout}\n${run.stderr}`);
   const results = withUniqueNames(suite.results(run.stdout, out));
   const failed = results.filter((result) => !result.passed).length;
@@ -173,44 +249,116 @@ function runSuite(suite: Suite, libraryDir: string, nodeOptions: string, label: 
   return results;
 }
 
+type Verdict = 'correlation' | 'flaky' | 'loader';
+
+/**
+ * A loader-only failure of pino's suite, rerun alone (its file with node --test):
+ * 'flaky' when it passes in one of two reruns with the loader; 'correlation'
+ * when it fails in both and passes twice with the pino instrumentation off
+ * (all it does is add the correlation fields); 'loader' otherwise.
+ */
+async function judge(suite: Suite, settings: Settings, result: TestResult): Promise<Verdict> {
+  const file = /location: '([^']+):\d+:\d+'/.exec(result.detail)?.[1];
+  if (file === undefined) return 'loader';
+  const leafName = result.name.replace(/ \(\d+\)$/, '');
+  const passedIn = (runs: TestResult[][]) => runs.map((run) => run.some((again) => again.name === leafName && again.passed));
+  const withLoader = passedIn(await rerunFile(file, settings, '', 2));
+  if (withLoader.some(Boolean)) return 'flaky';
+  const withoutInstrumentation = passedIn(await rerunFile(file, settings, suite.name, 2));
+  return withoutInstrumentation.every(Boolean) ? 'correlation' : 'loader';
+}
+
+/** One rerun serves every failure of the same file. */
+const reruns = new Map<string, Promise<TestResult[][]>>();
+
+function rerunFile(file: string, settings: Settings, disabledInstrumentations: string, times: number): Promise<TestResult[][]> {
+  const key = `${file}\0${disabledInstrumentations}`;
+  let runs = reruns.get(key);
+  if (runs === undefined) {
+    runs = (async () => {
+      const results: TestResult[][] = [];
+      for (let i = 0; i < times; i++) {
+        const disabled: Record<string, string> = disabledInstrumentations === '' ? {} : { OTEL_NODE_DISABLED_INSTRUMENTATIONS: disabledInstrumentations };
+        const env = envFor(settings.libraryDir, settings.loaderOptions, { ...settings.loaderEnv, ...disabled });
+        const run = await runNode(['--test', '--test-reporter=tap', '--test-timeout=10000', file], settings.libraryDir, env, 120_000);
+        results.push(parseTap(run.stdout));
+      }
+      return results;
+    })();
+    reruns.set(key, runs);
+  }
+  return runs;
+}
+
 /** Runs the probe with the loader; true when the line logged inside the request has the span's ids. */
-function loaderInstrumentsLibrary(suite: Suite, nodeOptions: string): boolean {
+async function loaderInstrumentsLibrary(suite: Suite, nodeOptions: string): Promise<boolean> {
   const probeFile = path.join(SUITES_DIR, `probe-${suite.name}.cjs`);
   writeFileSync(probeFile, `${PROBE_PRELUDE}${suite.probe}\n`);
-  const run = spawnSync(process.execPath, [probeFile], { cwd: SUITES_DIR, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: nodeOptions, OTEL_TRACES_EXPORTER: 'none' } });
+  const run = await runNode([probeFile], SUITES_DIR, { ...process.env, NODE_OPTIONS: nodeOptions, OTEL_TRACES_EXPORTER: 'none' }, 30_000);
   return /"trace_id":"[0-9a-f]{32}"/.test(run.stdout);
 }
 
-function main(): void {
+/**
+ * Requires the library by name as an app does (that loads its
+ * instrumentation), then forgets it: several test files mock os.hostname or
+ * process.pid before they require the library, and must get a fresh copy.
+ */
+function writePreload(name: string): string {
+  const preload = path.join(SUITES_DIR, `require-${name}-by-name.cjs`);
+  writeFileSync(
+    preload,
+    `require(${JSON.stringify(name)});
+for (const file of Object.keys(require.cache)) if (file.includes(${JSON.stringify(`${path.sep}node_modules${path.sep}${name}${path.sep}`)})) delete require.cache[file];
+`,
+  );
+  return preload;
+}
+
+async function main(): Promise<void> {
   if (!existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run npm run build first`);
   mkdirSync(SUITES_DIR, { recursive: true });
   const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SUITES);
-  let loaderOnlyFailures = 0;
-  for (const name of names) {
-    const suite = SUITES[name];
-    if (suite === undefined) throw new Error(`no suite named ${name} (known: ${Object.keys(SUITES).join(', ')})`);
-    const libraryDir = path.join(SUITES_DIR, 'node_modules', name);
-    if (!existsSync(path.join(libraryDir, 'node_modules'))) {
-      console.log(`${name}: skipped, ${libraryDir} is not prepared (see the comment at the top of this script)`);
-      continue;
+  const sink = await startOtlpSink();
+  let realFailures = 0;
+  try {
+    for (const name of names) {
+      const suite = SUITES[name];
+      if (suite === undefined) throw new Error(`no suite named ${name} (known: ${Object.keys(SUITES).join(', ')})`);
+      const libraryDir = path.join(SUITES_DIR, 'node_modules', name);
+      if (!existsSync(path.join(libraryDir, 'node_modules'))) {
+        console.log(`${name}: skipped, ${libraryDir} is not prepared (see the comment at the top of this script)`);
+        continue;
+      }
+      const version = (JSON.parse(readFileSync(path.join(libraryDir, 'package.json'), 'utf8')) as { version: string }).version;
+      const preload = writePreload(name);
+      const bareOptions = suite.preloadByName ? `--require ${preload}` : '';
+      const settings: Settings = {
+        libraryDir,
+        bareOptions,
+        loaderOptions: `--require ${REGISTER} ${bareOptions}`.trim(),
+        loaderEnv: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_SERVICE_NAME: `${name}-suite` },
+      };
+      if (!(await loaderInstrumentsLibrary(suite, `--require ${REGISTER} --require ${preload}`))) {
+        throw new Error(`${name}: the probe logged no correlation fields with the loader: it is not active or not instrumenting ${name}`);
+      }
+      console.log(`${name} ${version}: the loader is active and instruments it (probe)`);
+      const bare = await runSuite(suite, settings, 'bare');
+      const exportsBefore = sink.exports();
+      const traced = await runSuite(suite, settings, 'loader');
+      console.log(`${name} loader: ${sink.exports() - exportsBefore} span exports received from its processes`);
+      const bareByName = new Map(bare.map((result) => [result.name, result.passed]));
+      const loaderOnly = traced.filter((result) => !result.passed && bareByName.get(result.name) !== false);
+      const verdicts = new Map<TestResult, Verdict>();
+      for (const result of loaderOnly) verdicts.set(result, suite.preloadByName ? await judge(suite, settings, result) : 'loader');
+      const count = (verdict: Verdict) => [...verdicts.values()].filter((v) => v === verdict).length;
+      console.log(`${name}: ${loaderOnly.length} loader-only failures: ${count('correlation')} from the correlation fields, ${count('flaky')} flaky (passed on a rerun with the loader), ${count('loader')} other`);
+      for (const [result, verdict] of verdicts) console.log(`  [${verdict}] ${result.name}`);
+      realFailures += count('loader');
     }
-    const version = (JSON.parse(readFileSync(path.join(libraryDir, 'package.json'), 'utf8')) as { version: string }).version;
-    const preload = path.join(SUITES_DIR, `require-${name}-by-name.cjs`);
-    writeFileSync(preload, `// As an app does: the library is reached by name before anything else.\nrequire(${JSON.stringify(name)});\n`);
-    const bareOptions = suite.preloadByName ? `--require ${preload}` : '';
-    const loaderOptions = `--require ${REGISTER} ${bareOptions}`.trim();
-    if (!loaderInstrumentsLibrary(suite, `--require ${REGISTER} --require ${preload}`)) throw new Error(`${name}: the probe logged no correlation fields with the loader: it is not active or not instrumenting ${name}`);
-    console.log(`${name} ${version}: the loader is active and instruments it (probe)`);
-    const bare = runSuite(suite, libraryDir, bareOptions, 'bare');
-    const traced = runSuite(suite, libraryDir, loaderOptions, 'loader');
-    const bareByName = new Map(bare.map((result) => [result.name, result.passed]));
-    const loaderOnly = traced.filter((result) => !result.passed && bareByName.get(result.name) !== false);
-    const correlation = loaderOnly.filter((result) => /trace_id|span_id|trace_flags/.test(result.detail));
-    console.log(`${name}: ${loaderOnly.length} loader-only failures (${correlation.length} on the correlation fields)`);
-    for (const result of loaderOnly) console.log(`  ${correlation.includes(result) ? '[correlation] ' : ''}${result.name}`);
-    loaderOnlyFailures += loaderOnly.length - correlation.length;
+  } finally {
+    sink.close();
   }
-  process.exitCode = loaderOnlyFailures === 0 ? 0 : 1;
+  process.exitCode = realFailures === 0 ? 0 : 1;
 }
 
-main();
+void main();
