@@ -104,7 +104,8 @@ describe("loggers write what they write without the loader, to the app's own str
             serverSpans.some((span) => span.traceId === fields.trace_id && span.spanId === fields.span_id),
             `${line}\nnames no SERVER span of ${serviceName}`,
           );
-          assert.equal(fields.trace_flags, '01');
+          // Sampled, and a trace we started: random trace id (W3C flag 0x02).
+          assert.equal(fields.trace_flags, '03');
         }
         for (const line of logLines.filter((line) => !line.includes('in the request"'))) assert.doesNotMatch(line, /trace_id/);
 
