@@ -459,7 +459,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
   const waiters = new Set<() => void>();
   const notify = () => waiters.forEach((check) => check());
   // Unref'd: a test that ends while an answer is held back must not wait for it to exit.
-  const delay = () => new Promise((resolve) => setTimeout(resolve, behaviour.delayMs ?? 0).unref());
+  const delay = (answer: ReceiverBehaviour = behaviour) => new Promise((resolve) => setTimeout(resolve, answer.delayMs ?? 0).unref());
 
   const onGrpcStream = async (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => {});
@@ -499,12 +499,15 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         spanCount: isMetrics ? receivedPoints.length : received.length,
         ...(isLogs ? { logRecordCount: receivedLogs.length } : {}),
       });
-      await delay();
+      // The answer is the behaviour set when the request arrived: a test that changes it
+      // right after seeing a request must not change that request's fate.
+      const answer = behaviour;
+      await delay(answer);
       if (stream.destroyed) return;
-      const status = behaviour.grpcStatus ?? 0;
+      const status = answer.grpcStatus ?? 0;
       if (status !== 0) {
-        const grpcMessage = behaviour.grpcMessage ?? 'injected failure';
-        const details = behaviour.retryAfterSeconds === undefined ? {} : { 'grpc-status-details-bin': retryInfoTrailer(status, grpcMessage, behaviour.retryAfterSeconds) };
+        const grpcMessage = answer.grpcMessage ?? 'injected failure';
+        const details = answer.retryAfterSeconds === undefined ? {} : { 'grpc-status-details-bin': retryInfoTrailer(status, grpcMessage, answer.retryAfterSeconds) };
         stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status), 'grpc-message': grpcMessage, ...details }, { endStream: true });
         return;
       }
@@ -556,10 +559,11 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
         spanCount: isMetrics ? receivedPoints.length : received.length,
         ...(isLogs ? { logRecordCount: receivedLogs.length } : {}),
       });
-      await delay();
-      const status = behaviour.httpStatus ?? 200;
+      const answer = behaviour;
+      await delay(answer);
+      const status = answer.httpStatus ?? 200;
       if (status !== 200) {
-        if (behaviour.retryAfterSeconds !== undefined) response.setHeader('retry-after', String(behaviour.retryAfterSeconds));
+        if (answer.retryAfterSeconds !== undefined) response.setHeader('retry-after', String(answer.retryAfterSeconds));
         response.statusCode = status;
         response.end();
         return;
