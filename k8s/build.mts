@@ -10,7 +10,7 @@
  * one bundled file at the very path the installed tree has it, so Node
  * resolves every require() exactly as in the installed tree (nested versions
  * included), instrumentations still load only when their module is first
- * required, and ~15,000 files become ~150. Packages that must stay one
+ * required, and ~15,000 files become ~170. Packages that must stay one
  * instance (@opentelemetry/*: the API's globals, the require hook singleton;
  * import-in-the-middle: its ES module hooks are loaded by URL) are never
  * inlined into another bundle; every other dependency is inlined into the
