@@ -33,31 +33,9 @@ export class LazySpanExporter<Item = ReadableSpan, Exporter extends ItemExporter
   }
 
   export(spans: Item[], resultCallback: (result: ExportResult) => void): void {
-    const ticket = this.health.exportStarted();
     const exporter = this.get();
-    if (exporter === undefined) {
-      const error = new Error(`${this.label} exporter unavailable`);
-      this.health.failed(spans.length, error, ticket);
-      resultCallback({ code: ExportResultCode.FAILED, error });
-      return;
-    }
-    let answered = false;
-    const answer = (result: ExportResult) => {
-      if (answered) return;
-      answered = true;
-      clearTimeout(watchdog);
-      if (result.code === ExportResultCode.SUCCESS) this.health.succeeded(ticket);
-      else this.health.failed(spans.length, result.error, ticket);
-      resultCallback(result);
-    };
-    // A transport that never calls back must not hold spans uncounted (or a recovery line) forever.
-    const watchdog = setTimeout(() => answer({ code: ExportResultCode.FAILED, error: new Error(`no answer within ${this.answerWithinMs} ms`) }), this.answerWithinMs);
-    watchdog.unref();
-    try {
-      exporter.export(spans, answer);
-    } catch (error) {
-      answer({ code: ExportResultCode.FAILED, error: error as Error });
-    }
+    const send = exporter === undefined ? undefined : (answer: (result: ExportResult) => void) => exporter.export(spans, answer);
+    watchedExport(this.health, spans.length, this.answerWithinMs, send, `${this.label} exporter unavailable`, resultCallback);
   }
 
   async shutdown(): Promise<void> {
@@ -77,5 +55,45 @@ export class LazySpanExporter<Item = ReadableSpan, Exporter extends ItemExporter
       printLine(`the ${this.label} exporter could not be created (${(error as Error).message}); spans are dropped`);
     }
     return this.exporter;
+  }
+}
+
+/**
+ * One export under the rules every signal shares: counted in ExportHealth
+ * (`count` items), failed when the transport does not answer within
+ * `answerWithinMs` (a transport that never calls back must not hold items
+ * uncounted, or a recovery line, forever), never throwing. `send` is
+ * undefined when the exporter could not be built.
+ */
+export function watchedExport(
+  health: ExportHealth,
+  count: number,
+  answerWithinMs: number,
+  send: ((answer: (result: ExportResult) => void) => void) | undefined,
+  unavailable: string,
+  done: (result: ExportResult) => void,
+): void {
+  const ticket = health.exportStarted();
+  if (send === undefined) {
+    const error = new Error(unavailable);
+    health.failed(count, error, ticket);
+    done({ code: ExportResultCode.FAILED, error });
+    return;
+  }
+  let answered = false;
+  const answer = (result: ExportResult) => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(watchdog);
+    if (result.code === ExportResultCode.SUCCESS) health.succeeded(ticket);
+    else health.failed(count, result.error, ticket);
+    done(result);
+  };
+  const watchdog = setTimeout(() => answer({ code: ExportResultCode.FAILED, error: new Error(`no answer within ${answerWithinMs} ms`) }), answerWithinMs);
+  watchdog.unref();
+  try {
+    send(answer);
+  } catch (error) {
+    answer({ code: ExportResultCode.FAILED, error: error as Error });
   }
 }

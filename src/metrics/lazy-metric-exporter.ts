@@ -1,6 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { AggregationOption, AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExportHealth } from '../export/export-health.ts';
+import { watchedExport } from '../export/lazy-exporter.ts';
 import { printLine } from '../logging.ts';
 import type { RecordedDurations } from './http-duration-processor.ts';
 
@@ -42,33 +43,12 @@ export class LazyMetricExporter implements PushMetricExporter {
       resultCallback({ code: ExportResultCode.SUCCESS });
       return;
     }
-    const ticket = this.health.exportStarted();
     this.durations.sent = this.durations.recorded;
     const exporter = this.get();
-    if (exporter === undefined) {
-      const error = new Error(`${this.label} exporter unavailable`);
-      this.health.failed(points, error, ticket);
-      resultCallback({ code: ExportResultCode.SUCCESS });
-      return;
-    }
-    let answered = false;
-    const answer = (result: ExportResult) => {
-      if (answered) return;
-      answered = true;
-      clearTimeout(watchdog);
-      if (result.code === ExportResultCode.SUCCESS) this.health.succeeded(ticket);
-      else this.health.failed(points, result.error, ticket);
-      // The loss is counted and reported above, in ExportHealth's lines. The reader
-      // would only log each failure once more (it never retries), so it hears success.
-      resultCallback({ code: ExportResultCode.SUCCESS });
-    };
-    const watchdog = setTimeout(() => answer({ code: ExportResultCode.FAILED, error: new Error(`no answer within ${this.answerWithinMs} ms`) }), this.answerWithinMs);
-    watchdog.unref();
-    try {
-      exporter.export(metrics, answer);
-    } catch (error) {
-      answer({ code: ExportResultCode.FAILED, error: error as Error });
-    }
+    const send = exporter === undefined ? undefined : (answer: (result: ExportResult) => void) => exporter.export(metrics, answer);
+    // The loss is counted and reported in ExportHealth's lines. The reader would
+    // only log each failure once more (it never retries), so it hears success.
+    watchedExport(this.health, points, this.answerWithinMs, send, `${this.label} exporter unavailable`, () => resultCallback({ code: ExportResultCode.SUCCESS }));
   }
 
   selectAggregationTemporality(instrument: InstrumentType): AggregationTemporality {
