@@ -317,6 +317,11 @@ export function decodeMetricsProtobuf(body: Buffer): ReceivedMetricPoint[] {
   return flattenMetrics(ExportMetricsRequest.toObject(ExportMetricsRequest.decode(body), { longs: String, bytes: Buffer as unknown as StringConstructor, defaults: false }) as Json);
 }
 
+/** A whole ExportTraceServiceRequest, every field (defaults included; bytes as base64, 64-bit numbers as strings), for field-by-field comparisons. */
+export function decodeTraceRequest(body: Uint8Array): Json {
+  return ExportRequest.toObject(ExportRequest.decode(body), { longs: String, bytes: String, defaults: true, arrays: true }) as Json;
+}
+
 export function decodeProtobuf(body: Buffer): ReceivedSpan[] {
   return flatten(ExportRequest.toObject(ExportRequest.decode(body), { longs: String, bytes: Buffer as unknown as StringConstructor, defaults: false }) as Json);
 }

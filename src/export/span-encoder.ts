@@ -1,0 +1,397 @@
+import type { Attributes, AttributeValue, HrTime, Link, SpanContext, SpanStatus } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
+import { FIXED32, FIXED64, fieldKey, LENGTH_DELIMITED, ProtobufWriter, VARINT, writeHrTime } from './protobuf-writer.ts';
+
+/**
+ * Encode at end: when a sampled span ends, its OTLP `Span` message is
+ * written at once, so the queue holds a few hundred bytes per span instead of
+ * the span, its attributes, events and links (which, waiting for an export
+ * under load, lived long enough to be promoted to V8's old generation). The
+ * export then only concatenates the fragments (see trace-request.ts).
+ *
+ * Field for field what upstream's ProtobufTraceSerializer writes
+ * (otlp-transformer 0.301, trace/protobuf/trace-serializer): the same fields,
+ * in the same order, written under the same conditions, so the request we
+ * assemble is byte-identical to upstream's for the same spans
+ * (test/unit/export/span-encoder.test.ts compares them).
+ */
+
+/** Proto field numbers, opentelemetry/proto/trace/v1/trace.proto and common/v1/common.proto. */
+const SCOPE_SPANS_SPAN = fieldKey(2, LENGTH_DELIMITED);
+const SPAN_TRACE_ID = fieldKey(1, LENGTH_DELIMITED);
+const SPAN_SPAN_ID = fieldKey(2, LENGTH_DELIMITED);
+const SPAN_TRACE_STATE = fieldKey(3, LENGTH_DELIMITED);
+const SPAN_PARENT_SPAN_ID = fieldKey(4, LENGTH_DELIMITED);
+const SPAN_NAME = fieldKey(5, LENGTH_DELIMITED);
+const SPAN_KIND = fieldKey(6, VARINT);
+const SPAN_START_TIME = fieldKey(7, FIXED64);
+const SPAN_END_TIME = fieldKey(8, FIXED64);
+const SPAN_ATTRIBUTES = 9;
+const SPAN_DROPPED_ATTRIBUTES = fieldKey(10, VARINT);
+const SPAN_EVENT = fieldKey(11, LENGTH_DELIMITED);
+const SPAN_DROPPED_EVENTS = fieldKey(12, VARINT);
+const SPAN_LINK = fieldKey(13, LENGTH_DELIMITED);
+const SPAN_DROPPED_LINKS = fieldKey(14, VARINT);
+const SPAN_STATUS = fieldKey(15, LENGTH_DELIMITED);
+const SPAN_FLAGS = fieldKey(16, FIXED32);
+const EVENT_TIME = fieldKey(1, FIXED64);
+const EVENT_NAME = fieldKey(2, LENGTH_DELIMITED);
+const EVENT_ATTRIBUTES = 3;
+const EVENT_DROPPED_ATTRIBUTES = fieldKey(4, VARINT);
+const LINK_TRACE_ID = fieldKey(1, LENGTH_DELIMITED);
+const LINK_SPAN_ID = fieldKey(2, LENGTH_DELIMITED);
+const LINK_TRACE_STATE = fieldKey(3, LENGTH_DELIMITED);
+const LINK_ATTRIBUTES = 4;
+const LINK_DROPPED_ATTRIBUTES = fieldKey(5, VARINT);
+const LINK_FLAGS = fieldKey(6, FIXED32);
+const STATUS_MESSAGE = fieldKey(2, LENGTH_DELIMITED);
+const STATUS_CODE = fieldKey(3, VARINT);
+const KEY_VALUE_KEY = fieldKey(1, LENGTH_DELIMITED);
+const KEY_VALUE_VALUE = fieldKey(2, LENGTH_DELIMITED);
+const ANY_STRING = fieldKey(1, LENGTH_DELIMITED);
+const ANY_BOOL = fieldKey(2, VARINT);
+const ANY_INT = fieldKey(3, VARINT);
+const ANY_DOUBLE = fieldKey(4, FIXED64);
+const ANY_ARRAY = fieldKey(5, LENGTH_DELIMITED);
+const ANY_KVLIST = fieldKey(6, LENGTH_DELIMITED);
+const ANY_BYTES = fieldKey(7, LENGTH_DELIMITED);
+const ARRAY_VALUE = fieldKey(1, LENGTH_DELIMITED);
+const KVLIST_VALUE = fieldKey(1, LENGTH_DELIMITED);
+const SCOPE_NAME = fieldKey(1, LENGTH_DELIMITED);
+const SCOPE_VERSION = fieldKey(2, LENGTH_DELIMITED);
+const SCOPE_ATTRIBUTES = 3;
+const SCOPE_DROPPED_ATTRIBUTES = fieldKey(4, VARINT);
+const RESOURCE_ATTRIBUTES = 1;
+const RESOURCE_DROPPED_ATTRIBUTES = fieldKey(2, VARINT);
+const SCOPE_SPANS_SCOPE = fieldKey(1, LENGTH_DELIMITED);
+const SCOPE_SPANS_SCHEMA_URL = fieldKey(3, LENGTH_DELIMITED);
+const RESOURCE_SPANS_RESOURCE = fieldKey(1, LENGTH_DELIMITED);
+const RESOURCE_SPANS_SCHEMA_URL = fieldKey(3, LENGTH_DELIMITED);
+
+/** Span flags (trace.proto SpanFlags): the W3C trace flags in the low byte, and whether the parent (or link) is remote. */
+const CONTEXT_HAS_IS_REMOTE = 0x100;
+const CONTEXT_IS_REMOTE = 0x200;
+
+const MIN_64_BIT_INT = -(2 ** 63);
+const MAX_64_BIT_INT = 2 ** 63;
+
+/** Attribute keys kept pre-encoded; past this many distinct keys (unbounded key sets), the rest are written each time. */
+const MAX_CACHED_KEYS = 4096;
+/** Fragments are copied into shared slabs of this size; one larger than a quarter of it gets a buffer of its own. */
+const SLAB_SIZE = 64 * 1024;
+const OWN_BUFFER_FROM = SLAB_SIZE / 4;
+
+/** One resource as it appears in a request: its `Resource` message, encoded once its attributes are final. */
+export class ResourceEntry {
+  readonly resource: Resource;
+  /** Field 1 of ResourceSpans (key, length, Resource). */
+  private encoded: Buffer | undefined;
+  /** Field 3 of ResourceSpans, or empty. */
+  readonly schemaUrlField: Buffer;
+  readonly scopes = new WeakMap<InstrumentationScope, ScopeEntry>();
+
+  constructor(resource: Resource) {
+    this.resource = resource;
+    this.schemaUrlField = stringField(RESOURCE_SPANS_SCHEMA_URL, resource.schemaUrl);
+  }
+
+  /** Encoded at the first export, not at the first span: asynchronous resource attributes may still arrive until then. */
+  resourceField(): Buffer {
+    if (this.encoded !== undefined) return this.encoded;
+    const writer = new ProtobufWriter(1024);
+    writer.key(RESOURCE_SPANS_RESOURCE);
+    const start = writer.begin();
+    writeAttributes(writer, this.resource.attributes, RESOURCE_ATTRIBUTES, undefined);
+    writer.key(RESOURCE_DROPPED_ATTRIBUTES);
+    writer.varint(0);
+    writer.end(start);
+    const encoded = writer.copy();
+    if (this.resource.asyncAttributesPending !== true) this.encoded = encoded;
+    return encoded;
+  }
+}
+
+/** One instrumentation scope of one resource: its `InstrumentationScope` message, encoded once. */
+export class ScopeEntry {
+  readonly resource: ResourceEntry;
+  /** Field 1 of ScopeSpans (key, length, InstrumentationScope). */
+  readonly scopeField: Buffer;
+  /** Field 3 of ScopeSpans, or empty. */
+  readonly schemaUrlField: Buffer;
+
+  constructor(resource: ResourceEntry, scope: InstrumentationScope) {
+    this.resource = resource;
+    const writer = new ProtobufWriter(1024);
+    writer.key(SCOPE_SPANS_SCOPE);
+    const start = writer.begin();
+    writer.key(SCOPE_NAME);
+    writer.string(scope.name);
+    if (scope.version) {
+      writer.key(SCOPE_VERSION);
+      writer.string(scope.version);
+    }
+    const { attributes, droppedAttributesCount } = scope as InstrumentationScope & { attributes?: Attributes; droppedAttributesCount?: number };
+    if (attributes) writeAttributes(writer, attributes, SCOPE_ATTRIBUTES, undefined);
+    if (droppedAttributesCount) {
+      writer.key(SCOPE_DROPPED_ATTRIBUTES);
+      writer.varint(droppedAttributesCount);
+    }
+    writer.end(start);
+    this.scopeField = writer.copy();
+    this.schemaUrlField = stringField(SCOPE_SPANS_SCHEMA_URL, scope.schemaUrl);
+  }
+}
+
+/** A span as the queue holds it: its ScopeSpans.spans field (key, length, Span), and its scope. */
+export class EncodedSpan {
+  readonly scope: ScopeEntry;
+  readonly bytes: Buffer;
+
+  constructor(scope: ScopeEntry, bytes: Buffer) {
+    this.scope = scope;
+    this.bytes = bytes;
+  }
+}
+
+export class SpanEncoder {
+  /** One writer for every span: spans end one at a time on this thread. */
+  private readonly writer = new ProtobufWriter();
+  private readonly resources = new WeakMap<Resource, ResourceEntry>();
+  private readonly keys = new Map<string, Buffer>();
+  private slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  private slabUsed = 0;
+  /** The last span's scope: nearly every span of a burst comes from one of a few. */
+  private lastScope: InstrumentationScope | undefined;
+  private lastResource: Resource | undefined;
+  private lastEntry: ScopeEntry | undefined;
+
+  encode(span: ReadableSpan): EncodedSpan {
+    const writer = this.writer;
+    writer.pos = 0;
+    writer.key(SCOPE_SPANS_SPAN);
+    const start = writer.begin();
+    this.writeSpan(span);
+    writer.end(start);
+    return new EncodedSpan(this.scopeOf(span), this.takeWritten());
+  }
+
+  private scopeOf(span: ReadableSpan): ScopeEntry {
+    const scope = span.instrumentationScope;
+    const resource = span.resource;
+    if (scope === this.lastScope && resource === this.lastResource) return this.lastEntry!;
+    let resourceEntry = this.resources.get(resource);
+    if (resourceEntry === undefined) {
+      resourceEntry = new ResourceEntry(resource);
+      this.resources.set(resource, resourceEntry);
+    }
+    let entry = resourceEntry.scopes.get(scope);
+    if (entry === undefined) {
+      entry = new ScopeEntry(resourceEntry, scope);
+      resourceEntry.scopes.set(scope, entry);
+    }
+    this.lastScope = scope;
+    this.lastResource = resource;
+    this.lastEntry = entry;
+    return entry;
+  }
+
+  /** Copies the written span out of the reused writer: into the current slab, or a buffer of its own when large. */
+  private takeWritten(): Buffer {
+    const writer = this.writer;
+    const length = writer.pos;
+    if (length >= OWN_BUFFER_FROM) return writer.copy();
+    if (this.slabUsed + length > SLAB_SIZE) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      this.slabUsed = 0;
+    }
+    const at = this.slabUsed;
+    writer.buffer.copy(this.slab, at, 0, length);
+    this.slabUsed = at + length;
+    return this.slab.subarray(at, at + length);
+  }
+
+  private writeSpan(span: ReadableSpan): void {
+    const writer = this.writer;
+    const context = span.spanContext();
+    writer.key(SPAN_TRACE_ID);
+    writer.hexBytes(context.traceId);
+    writer.key(SPAN_SPAN_ID);
+    writer.hexBytes(context.spanId);
+    const traceState = context.traceState?.serialize();
+    if (traceState) {
+      writer.key(SPAN_TRACE_STATE);
+      writer.string(traceState);
+    }
+    const parent = span.parentSpanContext;
+    if (parent?.spanId) {
+      writer.key(SPAN_PARENT_SPAN_ID);
+      writer.hexBytes(parent.spanId);
+    }
+    writer.key(SPAN_NAME);
+    writer.string(span.name);
+    const kind = span.kind == null ? 0 : span.kind + 1;
+    if (kind !== 0) {
+      writer.key(SPAN_KIND);
+      writer.varint(kind);
+    }
+    writer.key(SPAN_START_TIME);
+    writeHrTime(writer, span.startTime);
+    writer.key(SPAN_END_TIME);
+    writeHrTime(writer, span.endTime);
+    if (span.attributes) writeAttributes(writer, span.attributes, SPAN_ATTRIBUTES, this.keys);
+    writer.key(SPAN_DROPPED_ATTRIBUTES);
+    writer.varint(span.droppedAttributesCount);
+    const events = span.events;
+    for (let i = 0; i < events.length; i++) this.writeEvent(events[i]!);
+    writer.key(SPAN_DROPPED_EVENTS);
+    writer.varint(span.droppedEventsCount);
+    const links = span.links;
+    for (let i = 0; i < links.length; i++) this.writeLink(links[i]!);
+    writer.key(SPAN_DROPPED_LINKS);
+    writer.varint(span.droppedLinksCount);
+    writeStatus(writer, span.status);
+    writer.key(SPAN_FLAGS);
+    writer.fixed32(spanFlags(context, parent?.isRemote));
+  }
+
+  private writeEvent(event: TimedEvent): void {
+    const writer = this.writer;
+    writer.key(SPAN_EVENT);
+    const start = writer.begin();
+    writer.key(EVENT_TIME);
+    writeHrTime(writer, event.time as HrTime);
+    writer.key(EVENT_NAME);
+    writer.string(event.name);
+    if (event.attributes) writeAttributes(writer, event.attributes, EVENT_ATTRIBUTES, this.keys);
+    writer.key(EVENT_DROPPED_ATTRIBUTES);
+    writer.varint(event.droppedAttributesCount || 0);
+    writer.end(start);
+  }
+
+  private writeLink(link: Link): void {
+    const writer = this.writer;
+    const context = link.context;
+    writer.key(SPAN_LINK);
+    const start = writer.begin();
+    writer.key(LINK_TRACE_ID);
+    writer.hexBytes(context.traceId);
+    writer.key(LINK_SPAN_ID);
+    writer.hexBytes(context.spanId);
+    const traceState = context.traceState?.serialize();
+    if (traceState) {
+      writer.key(LINK_TRACE_STATE);
+      writer.string(traceState);
+    }
+    if (link.attributes) writeAttributes(writer, link.attributes, LINK_ATTRIBUTES, this.keys);
+    writer.key(LINK_DROPPED_ATTRIBUTES);
+    writer.varint(link.droppedAttributesCount || 0);
+    writer.key(LINK_FLAGS);
+    writer.fixed32(spanFlags(context, context.isRemote));
+    writer.end(start);
+  }
+}
+
+/** Upstream's buildSpanFlags: never zero (HAS_IS_REMOTE is always set), so always written. */
+function spanFlags(context: SpanContext, isRemote: boolean | undefined): number {
+  return (context.traceFlags & 0xff) | CONTEXT_HAS_IS_REMOTE | (isRemote ? CONTEXT_IS_REMOTE : 0);
+}
+
+function writeStatus(writer: ProtobufWriter, status: SpanStatus): void {
+  writer.key(SPAN_STATUS);
+  const start = writer.begin();
+  if (status.message) {
+    writer.key(STATUS_MESSAGE);
+    writer.string(status.message);
+  }
+  writer.key(STATUS_CODE);
+  writer.varint(status.code);
+  writer.end(start);
+}
+
+/** Repeated KeyValue `field`, in the attributes' own key order (as upstream's for…in). */
+function writeAttributes(writer: ProtobufWriter, attributes: Attributes, field: number, keys: Map<string, Buffer> | undefined): void {
+  const fieldKeyByte = fieldKey(field, LENGTH_DELIMITED);
+  for (const key in attributes) {
+    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    writer.key(fieldKeyByte);
+    const start = writer.begin();
+    const encodedKey = keys?.get(key);
+    if (encodedKey !== undefined) writer.raw(encodedKey);
+    else {
+      const at = writer.pos;
+      writer.key(KEY_VALUE_KEY);
+      writer.string(key);
+      if (keys !== undefined && keys.size < MAX_CACHED_KEYS) keys.set(key, Buffer.from(writer.buffer.subarray(at, writer.pos)));
+    }
+    writer.key(KEY_VALUE_VALUE);
+    const valueStart = writer.begin();
+    writeAnyValue(writer, attributes[key]);
+    writer.end(valueStart);
+    writer.end(start);
+  }
+}
+
+/** An AnyValue, as upstream's writeAnyValue (a value of no known type is an empty AnyValue). */
+function writeAnyValue(writer: ProtobufWriter, value: AttributeValue | Uint8Array | Record<string, unknown> | null | undefined): void {
+  switch (typeof value) {
+    case 'string':
+      writer.key(ANY_STRING);
+      writer.string(value);
+      return;
+    case 'boolean':
+      writer.key(ANY_BOOL);
+      writer.varint(value ? 1 : 0);
+      return;
+    case 'number':
+      if (Number.isInteger(value) && value >= MIN_64_BIT_INT && value < MAX_64_BIT_INT) {
+        writer.key(ANY_INT);
+        writer.varint(value);
+      } else {
+        writer.key(ANY_DOUBLE);
+        writer.double(value);
+      }
+      return;
+  }
+  if (value instanceof Uint8Array) {
+    writer.key(ANY_BYTES);
+    writer.bytes(value);
+  } else if (Array.isArray(value)) {
+    writer.key(ANY_ARRAY);
+    const start = writer.begin();
+    for (const item of value) {
+      writer.key(ARRAY_VALUE);
+      const itemStart = writer.begin();
+      writeAnyValue(writer, item);
+      writer.end(itemStart);
+    }
+    writer.end(start);
+  } else if (typeof value === 'object' && value != null) {
+    writer.key(ANY_KVLIST);
+    const start = writer.begin();
+    const object = value as Record<string, unknown>;
+    for (const key in object) {
+      if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
+      writer.key(KVLIST_VALUE);
+      const kvStart = writer.begin();
+      writer.key(KEY_VALUE_KEY);
+      writer.string(key);
+      writer.key(KEY_VALUE_VALUE);
+      const valueStart = writer.begin();
+      writeAnyValue(writer, object[key] as AttributeValue);
+      writer.end(valueStart);
+      writer.end(kvStart);
+    }
+    writer.end(start);
+  }
+}
+
+/** A string field, or nothing when the string is empty or absent (upstream's `if (schemaUrl)`). */
+function stringField(key: number, value: string | undefined): Buffer {
+  if (!value) return Buffer.alloc(0);
+  const writer = new ProtobufWriter(value.length * 3 + 8);
+  writer.key(key);
+  writer.string(value);
+  return writer.copy();
+}
