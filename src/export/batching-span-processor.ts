@@ -58,12 +58,22 @@ export class BatchingProcessor<Item> {
   }
 
   protected enqueue(item: Item): void {
-    if (this.isShutdown) return;
-    const queue = this.queue;
-    if (queue.length >= this.config.maxQueueSize) {
+    if (this.admits()) this.pushAdmitted(item);
+  }
+
+  /** Whether one more item fits in the queue; counts it as dropped when not. */
+  protected admits(): boolean {
+    if (this.isShutdown) return false;
+    if (this.queue.length >= this.config.maxQueueSize) {
       this.overflow.droppedAtFullQueue(1);
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /** Queues an item admits() just let in (the encoding processor encodes in between, only what fits). */
+  protected pushAdmitted(item: Item): void {
+    const queue = this.queue;
     queue.push(item);
     if (queue.length >= this.config.maxExportBatchSize) this.scheduleExport();
     else if (this.timer === undefined) this.startTimer();

@@ -1,5 +1,5 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { exitDeadline } from '../lifecycle/exit-deadline.ts';
 
 /**
@@ -21,17 +21,24 @@ const BACKOFF_MULTIPLIER = 1.5;
 const JITTER = 0.2;
 const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 
-export class GrpcRetryingExporter implements SpanExporter {
-  private readonly inner: SpanExporter;
+/** One export attempt of a batch (spans, or an encoded request) and its answer. */
+export interface BatchSender<Batch> {
+  export(batch: Batch, resultCallback: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
+
+export class GrpcRetryingExporter<Batch = ReadableSpan[]> implements BatchSender<Batch> {
+  private readonly inner: BatchSender<Batch>;
   private readonly timeoutMs: number;
   private stopped = false;
 
-  constructor(inner: SpanExporter, timeoutMs: number) {
+  constructor(inner: BatchSender<Batch>, timeoutMs: number) {
     this.inner = inner;
     this.timeoutMs = timeoutMs;
   }
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+  export(spans: Batch, resultCallback: (result: ExportResult) => void): void {
     const deadline = Date.now() + this.timeoutMs;
     let retries = 0;
     let backoff = INITIAL_BACKOFF_MS;

@@ -2,12 +2,16 @@ import { diag } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config/index.ts';
-import { otlpExitFlusher, type ExitFlusher, type ExitMetrics } from '../lifecycle/exit-flush.ts';
+import { otlpExitFlusher, toPlainSpan, type ExitFlusher, type ExitMetrics } from '../lifecycle/exit-flush.ts';
 import { BatchingSpanProcessor } from './batching-span-processor.ts';
+import { createEncodedSpanSender, EncodedSpanExporter, isEncodedProtocol } from './encoded-span-exporter.ts';
+import { EncodingSpanProcessor } from './encoding-span-processor.ts';
+import type { EncodedSpan } from './span-encoder.ts';
 import { ExportHealth } from './export-health.ts';
 import { ConsoleTreeProcessor } from './console-tree-processor.ts';
 import { LazySpanExporter } from './lazy-exporter.ts';
 import { createOtlpExporter } from './otlp-exporter.ts';
+import { assembleTraceRequest } from './trace-request.ts';
 
 /** Beyond OTEL_EXPORTER_OTLP_TIMEOUT, the time a transport gets to report its own timeout. */
 const ANSWER_MARGIN_MS = 2_000;
@@ -29,13 +33,45 @@ export function createSpanPipeline(config: Config, exitMetrics?: ExitMetrics): S
       exitFlushers.unshift(() => view.printAll());
       return view;
     }
-    const exporter = new LazySpanExporter(`OTLP ${config.otlp.protocol}`, () => createOtlpExporter(config.otlp), health, config.otlp.timeoutMs + ANSWER_MARGIN_MS);
+    const label = `OTLP ${config.otlp.protocol}`;
+    const answerWithinMs = config.otlp.timeoutMs + ANSWER_MARGIN_MS;
+    const { otlp: otlpConfig } = config;
+    if (isEncodedProtocol(otlpConfig.protocol)) {
+      // Protobuf: each span is encoded when it ends (span-encoder.ts), the queue holds bytes.
+      const protocol = otlpConfig.protocol;
+      const exporter = new LazySpanExporter<EncodedSpan, EncodedSpanExporter>(label, () => new EncodedSpanExporter(createEncodedSpanSender({ ...otlpConfig, protocol })), health, answerWithinMs);
+      const otlp = new EncodingSpanProcessor(exporter, config.batch, health);
+      exitFlushers.push(
+        otlpExitFlusher(
+          () => {
+            const spans = otlp.takeUnexported();
+            return { count: spans.length, encoded: spans.length === 0 ? undefined : assembleTraceRequest(spans) };
+          },
+          otlpConfig,
+          config.shutdownTimeoutMs,
+          exitMetrics,
+        ),
+      );
+      return otlp;
+    }
+    // http/json: upstream's exporter serializes the spans themselves at export.
+    const exporter = new LazySpanExporter(label, () => createOtlpExporter(otlpConfig), health, answerWithinMs);
     const otlp = new BatchingSpanProcessor(exporter, config.batch, health);
-    exitFlushers.push(otlpExitFlusher(() => otlp.takeUnexported(), config.otlp, config.shutdownTimeoutMs, exitMetrics));
+    exitFlushers.push(
+      otlpExitFlusher(
+        () => {
+          const spans = otlp.takeUnexported();
+          return { count: spans.length, plain: spans.map(toPlainSpan) };
+        },
+        otlpConfig,
+        config.shutdownTimeoutMs,
+        exitMetrics,
+      ),
+    );
     return otlp;
   });
   // Metrics to OTLP without spans to OTLP: the exit flush carries the metrics alone.
-  if (exitMetrics !== undefined && !config.exporters.includes('otlp')) exitFlushers.push(otlpExitFlusher(() => [], config.otlp, config.shutdownTimeoutMs, exitMetrics));
+  if (exitMetrics !== undefined && !config.exporters.includes('otlp')) exitFlushers.push(otlpExitFlusher(() => ({ count: 0 }), config.otlp, config.shutdownTimeoutMs, exitMetrics));
   return { processors, exitFlushers };
 }
 

@@ -7,6 +7,7 @@ import { workerData, type MessagePort } from 'node:worker_threads';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
+import { createEncodedSpanSender, isEncodedProtocol } from '../export/encoded-span-exporter.ts';
 import { createOtlpExporter } from '../export/otlp-exporter.ts';
 import type { PlainResourceMetrics } from '../metrics/exit-collection.ts';
 import { createOtlpMetricExporter } from '../metrics/otlp-metric-exporter.ts';
@@ -17,7 +18,9 @@ interface ExitFlushData {
   done: Int32Array;
   port: MessagePort;
   otlp: OtlpConfig;
-  spans: PlainSpan[];
+  /** Plain spans (http/json), or one encoded ExportTraceServiceRequest (grpc, http/protobuf), or neither. */
+  spans?: PlainSpan[];
+  encodedSpans?: Uint8Array;
   timeoutMs: number;
   /** The last metric collection, when metrics go to OTLP. */
   metrics?: { otlp: OtlpConfig; collection: PlainResourceMetrics };
@@ -62,13 +65,18 @@ function toReadableSpans(spans: readonly PlainSpan[]): ReadableSpan[] {
 }
 
 const reason = (error: Error | undefined) => error?.message.split('\n')[0] ?? 'export failed';
-const exportSpans = data.spans.length > 0;
+const exportSpans = (data.spans?.length ?? 0) > 0 || data.encodedSpans !== undefined;
 pending = (exportSpans ? 1 : 0) + (data.metrics === undefined ? 0 : 1);
 
 if (exportSpans) {
   try {
-    const exporter = createOtlpExporter({ ...data.otlp, timeoutMs: Math.min(data.otlp.timeoutMs, data.timeoutMs) }, { retry: false });
-    exporter.export(toReadableSpans(data.spans), (result) => settle('error', result.code === ExportResultCode.SUCCESS ? undefined : reason(result.error)));
+    const otlp = { ...data.otlp, timeoutMs: Math.min(data.otlp.timeoutMs, data.timeoutMs) };
+    const answer = (result: { code: ExportResultCode; error?: Error }) => settle('error', result.code === ExportResultCode.SUCCESS ? undefined : reason(result.error));
+    if (data.encodedSpans !== undefined && isEncodedProtocol(otlp.protocol)) {
+      createEncodedSpanSender({ ...otlp, protocol: otlp.protocol }, { retry: false }).export({ bytes: data.encodedSpans, spanCount: 0 }, answer);
+    } else {
+      createOtlpExporter(otlp, { retry: false }).export(toReadableSpans(data.spans ?? []), answer);
+    }
   } catch (error) {
     settle('error', (error as Error).message);
   }

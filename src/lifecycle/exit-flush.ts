@@ -42,6 +42,17 @@ export function installExitFlush(flushers: readonly ExitFlusher[]): void {
 }
 
 /**
+ * The spans an OTLP span exporter still holds at exit, as they can cross to
+ * the worker: one encoded ExportTraceServiceRequest (spans encoded at their
+ * end), or plain spans (http/json, serialized by upstream in the worker).
+ */
+export interface ExitSpans {
+  count: number;
+  encoded?: Uint8Array;
+  plain?: PlainSpan[];
+}
+
+/**
  * OTLP at exit: the pending spans, and the last metric collection when
  * metrics go to OTLP too, are handed to one worker thread, which exports them
  * with the same OTLP settings while this thread blocks (Atomics.wait) for at
@@ -49,21 +60,21 @@ export function installExitFlush(flushers: readonly ExitFlusher[]): void {
  * process.exit() cuts short a flush under way (at a signal or beforeExit:
  * the exit deadline); none after a second Ctrl-C.
  */
-export function otlpExitFlusher(takeUnexported: () => readonly ReadableSpan[], otlp: OtlpConfig, timeoutMs: number, metrics?: ExitMetrics): ExitFlusher {
+export function otlpExitFlusher(takeUnexported: () => ExitSpans, otlp: OtlpConfig, timeoutMs: number, metrics?: ExitMetrics): ExitFlusher {
   return () => {
     const spans = takeUnexported();
     const collection = metrics?.collect();
-    if (spans.length === 0 && collection === undefined) return;
+    if (spans.count === 0 && collection === undefined) return;
     // One worker, one deadline for both signals.
     const timeLeftMs = Math.min(timeoutMs, exitDeadline() - Date.now());
     const outcome: ExitOutcome =
       timeLeftMs >= MIN_WORKER_FLUSH_MS ? exportInWorker(spans, otlp, timeLeftMs, collection === undefined || metrics === undefined ? undefined : { otlp: metrics.otlp, collection }) : { spans: 'no time left to flush', metrics: 'no time left to flush' };
-    const spansLost = outcome.spans !== undefined && spans.length > 0;
+    const spansLost = outcome.spans !== undefined && spans.count > 0;
     const metricsLost = outcome.metrics !== undefined && collection !== undefined;
     const points = collection?.scopeMetrics.reduce((sum, scope) => sum + scope.metrics.reduce((inner, metric) => inner + metric.dataPoints.length, 0), 0);
     // One line for one problem: a collector that did not answer loses both.
-    if (spansLost && metricsLost) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome.spans}), nor the last metric collection (${points} metric points)`);
-    else if (spansLost) printLine(`${spans.length} spans ended just before exit could not be exported (${outcome.spans})`);
+    if (spansLost && metricsLost) printLine(`${spans.count} spans ended just before exit could not be exported (${outcome.spans}), nor the last metric collection (${points} metric points)`);
+    else if (spansLost) printLine(`${spans.count} spans ended just before exit could not be exported (${outcome.spans})`);
     else if (metricsLost) printLine(`the last metric collection at exit (${points} metric points) could not be exported (${outcome.metrics})`);
   };
 }
@@ -95,12 +106,13 @@ interface ExitOutcome {
 }
 
 function exportInWorker(
-  spans: readonly ReadableSpan[],
+  spans: ExitSpans,
   otlp: OtlpConfig,
   timeoutMs: number,
   metrics: { otlp: OtlpConfig; collection: PlainResourceMetrics } | undefined,
 ): ExitOutcome {
-  const outcome = exportInWorkerThread(workerFile(), { otlp, spans: spans.map(toPlainSpan), timeoutMs, metrics }, timeoutMs);
+  const payload = spans.count === 0 ? {} : { spans: spans.plain, encodedSpans: spans.encoded };
+  const outcome = exportInWorkerThread(workerFile(), { otlp, ...payload, timeoutMs, metrics }, timeoutMs);
   if (outcome === undefined) return {};
   return { spans: outcome.answer.error ?? outcome.reason, metrics: outcome.answer.metricsError ?? outcome.reason };
 }
