@@ -110,6 +110,9 @@ export class BatchingProcessor<Item> {
     await this.exporter.shutdown();
   }
 
+  /** Called once per exported batch when its export is answered or timed out: the items are never read again. */
+  protected settled(_items: Item[]): void {}
+
   /** A full batch: export on the next turn of the event loop, outside the request that ended the span. */
   private scheduleExport(): void {
     if (this.exportScheduled) return;
@@ -149,7 +152,8 @@ export class BatchingProcessor<Item> {
     this.queue = count >= this.queue.length ? [] : this.queue.slice(count);
     if (this.queue.length === 0) this.clearTimer();
     const done = this.exportWithDeadline(spans).then(() => {
-      this.inFlight.delete(done);
+      // Unless takeUnexported handed them over meanwhile, the processor is done with these items.
+      if (this.inFlight.delete(done)) this.settled(spans);
       // A slot is free: spans that queued meanwhile may fill it.
       if (!this.isShutdown && this.queue.length >= this.config.maxExportBatchSize) this.scheduleExport();
     });

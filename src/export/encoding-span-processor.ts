@@ -31,6 +31,11 @@ export class EncodingSpanProcessor extends BatchingProcessor<EncodedSpan> implem
     this.pushAdmitted(encoded);
   }
 
+  /** Their bytes are in the request sent (or given up on): the slabs they sit in may be reused. */
+  protected override settled(spans: EncodedSpan[]): void {
+    this.encoder.release(spans);
+  }
+
   private reportEncodingFailure(error: Error): void {
     const message = String(error?.message ?? error);
     if (this.reportedFailures.has(message) || this.reportedFailures.size >= 10) return;

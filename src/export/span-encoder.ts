@@ -82,6 +82,8 @@ const MAX_CACHED_KEYS = 4096;
 /** Fragments are copied into shared slabs of this size; one larger than a quarter of it gets a buffer of its own. */
 const SLAB_SIZE = 64 * 1024;
 const OWN_BUFFER_FROM = SLAB_SIZE / 4;
+/** Empty slabs kept for reuse: 1 MiB, beyond which a burst's slabs are left to the GC. */
+const MAX_POOLED_SLABS = 16;
 
 /** One resource as it appears in a request: its `Resource` message, encoded once its attributes are final. */
 export class ResourceEntry {
@@ -144,14 +146,43 @@ export class ScopeEntry {
   }
 }
 
-/** A span as the queue holds it: its ScopeSpans.spans field (key, length, Span), and its scope. */
+/** A buffer spans are copied into, one after another; back in the pool once every span in it has been exported. */
+export class Slab {
+  readonly buffer: Buffer;
+  used = 0;
+  /** Spans in it not yet released. */
+  live = 0;
+  /** False for a large span's own buffer: used once, left to the GC. */
+  readonly reusable: boolean;
+
+  constructor(buffer: Buffer, reusable: boolean) {
+    this.buffer = buffer;
+    this.reusable = reusable;
+  }
+}
+
+/**
+ * A span as the queue holds it: its ScopeSpans.spans field (key, length,
+ * Span), `length` bytes at `start` in `slab`, and its scope. Offsets rather
+ * than a Buffer view: one small object per queued span, nothing else.
+ */
 export class EncodedSpan {
   readonly scope: ScopeEntry;
-  readonly bytes: Buffer;
+  readonly slab: Slab;
+  readonly start: number;
+  readonly length: number;
+  released = false;
 
-  constructor(scope: ScopeEntry, bytes: Buffer) {
+  constructor(scope: ScopeEntry, slab: Slab, start: number, length: number) {
     this.scope = scope;
-    this.bytes = bytes;
+    this.slab = slab;
+    this.start = start;
+    this.length = length;
+  }
+
+  /** Copies the span's bytes into `target` at `at`. */
+  copyTo(target: Buffer, at: number): number {
+    return this.slab.buffer.copy(target, at, this.start, this.start + this.length);
   }
 }
 
@@ -160,8 +191,9 @@ export class SpanEncoder {
   private readonly writer = new ProtobufWriter();
   private readonly resources = new WeakMap<Resource, ResourceEntry>();
   private readonly keys = new Map<string, Buffer>();
-  private slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-  private slabUsed = 0;
+  private slab = new Slab(Buffer.allocUnsafeSlow(SLAB_SIZE), true);
+  /** Slabs whose spans were all exported, ready for reuse (dd-trace's reused chunk, in slab-sized pieces). */
+  private readonly pool: Slab[] = [];
   /** The last span's scope: nearly every span of a burst comes from one of a few. */
   private lastScope: InstrumentationScope | undefined;
   private lastResource: Resource | undefined;
@@ -174,7 +206,39 @@ export class SpanEncoder {
     const start = writer.begin();
     this.writeSpan(span);
     writer.end(start);
-    return new EncodedSpan(this.scopeOf(span), this.takeWritten());
+    const scope = this.scopeOf(span);
+    const length = writer.pos;
+    if (length >= OWN_BUFFER_FROM) return new EncodedSpan(scope, new Slab(writer.copy(), false), 0, length);
+    let slab = this.slab;
+    if (slab.used + length > SLAB_SIZE) {
+      const full = slab;
+      slab = this.slab = this.pool.pop() ?? new Slab(Buffer.allocUnsafeSlow(SLAB_SIZE), true);
+      slab.used = 0;
+      if (full.live === 0) this.recycle(full);
+    }
+    const at = slab.used;
+    writer.buffer.copy(slab.buffer, at, 0, length);
+    slab.used = at + length;
+    slab.live++;
+    return new EncodedSpan(scope, slab, at, length);
+  }
+
+  /**
+   * The processor is done with these spans (exported, or given up on): their
+   * slabs may be written again once no queued span is left in them. Never
+   * called for spans still queued, in flight, or handed to the exit flush.
+   */
+  release(spans: readonly EncodedSpan[]): void {
+    for (const span of spans) {
+      if (span.released) continue;
+      span.released = true;
+      const slab = span.slab;
+      if (--slab.live === 0 && slab !== this.slab) this.recycle(slab);
+    }
+  }
+
+  private recycle(slab: Slab): void {
+    if (slab.reusable && this.pool.length < MAX_POOLED_SLABS) this.pool.push(slab);
   }
 
   private scopeOf(span: ReadableSpan): ScopeEntry {
@@ -195,21 +259,6 @@ export class SpanEncoder {
     this.lastResource = resource;
     this.lastEntry = entry;
     return entry;
-  }
-
-  /** Copies the written span out of the reused writer: into the current slab, or a buffer of its own when large. */
-  private takeWritten(): Buffer {
-    const writer = this.writer;
-    const length = writer.pos;
-    if (length >= OWN_BUFFER_FROM) return writer.copy();
-    if (this.slabUsed + length > SLAB_SIZE) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-      this.slabUsed = 0;
-    }
-    const at = this.slabUsed;
-    writer.buffer.copy(this.slab, at, 0, length);
-    this.slabUsed = at + length;
-    return this.slab.subarray(at, at + length);
   }
 
   private writeSpan(span: ReadableSpan): void {

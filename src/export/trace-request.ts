@@ -42,7 +42,7 @@ export function assembleTraceRequest(spans: readonly EncodedSpan[]): Uint8Array 
     let resourceSpansSize = resourceField.length + resource.schemaUrlField.length;
     for (const [scope, members] of scopes) {
       let size = scope.scopeField.length + scope.schemaUrlField.length;
-      for (const member of members) size += member.bytes.length;
+      for (const member of members) size += member.length;
       scopeSpansSizes.set(scope, size);
       resourceSpansSize += 1 + varintSize(size) + size;
     }
@@ -50,7 +50,7 @@ export function assembleTraceRequest(spans: readonly EncodedSpan[]): Uint8Array 
     total += 1 + varintSize(resourceSpansSize) + resourceSpansSize;
   }
 
-  const out = new Uint8Array(total);
+  const out = Buffer.allocUnsafe(total);
   let pos = 0;
   const put = (bytes: Uint8Array) => {
     out.set(bytes, pos);
@@ -71,7 +71,7 @@ export function assembleTraceRequest(spans: readonly EncodedSpan[]): Uint8Array 
       out[pos++] = RESOURCE_SPANS_SCOPE_SPANS;
       putVarint(scopeSpansSizes.get(scope)!);
       put(scope.scopeField);
-      for (const member of members) put(member.bytes);
+      for (const member of members) pos += member.copyTo(out, pos);
       put(scope.schemaUrlField);
     }
     put(resource.schemaUrlField);

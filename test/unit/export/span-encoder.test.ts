@@ -151,11 +151,29 @@ describe('span encoder (encode at end) against upstream ProtobufTraceSerializer'
     assert.ok(Buffer.from(ours(many)).equals(Buffer.from(upstream(many))));
   });
 
-  it('holds nothing of the span: the encoded span is bytes and its scope', () => {
+  it('reuses a slab only once every span in it was released: spans still queued keep their bytes', () => {
+    // Small spans only (the huge one gets a buffer of its own): several slabs' worth.
+    const spans = buildSpans().spans.filter((span) => span.name !== 'GET /users/:id');
+    const many = Array.from({ length: 300 }, () => spans).flat();
+    const encoder = new SpanEncoder();
+    const exported = many.map((span) => encoder.encode(span));
+    const stillQueued = many.map((span) => encoder.encode(span));
+    assembleTraceRequest(exported);
+    encoder.release(exported);
+    encoder.release(exported);
+    // Written into the released slabs, not over the queued spans.
+    const next = many.map((span) => encoder.encode(span));
+    const expected = Buffer.from(upstream(many));
+    assert.ok(Buffer.from(assembleTraceRequest(stillQueued)).equals(expected), 'queued spans intact');
+    assert.ok(Buffer.from(assembleTraceRequest(next)).equals(expected), 'spans in reused slabs whole');
+    assert.ok(next.some((span) => exported.some((old) => old.slab === span.slab)), 'a released slab was reused');
+  });
+
+  it('holds nothing of the span: the encoded span is its scope and where its bytes are', () => {
     const { spans } = buildSpans();
     const encoded = new SpanEncoder().encode(spans[0]!);
-    assert.deepEqual(Object.keys(encoded).sort(), ['bytes', 'scope']);
-    assert.ok(encoded.bytes instanceof Uint8Array);
+    assert.deepEqual(Object.keys(encoded).sort(), ['length', 'released', 'scope', 'slab', 'start']);
+    assert.ok(encoded.slab.buffer instanceof Uint8Array);
     assert.ok(!Object.values(encoded.scope).includes(spans[0] as unknown));
   });
 });
