@@ -171,7 +171,13 @@ export class ProtobufWriter {
     this.varint(count);
     this.ensure(count);
     const buffer = this.buffer;
-    for (let i = 0; i < count; i++) buffer[this.pos++] = (hexDigit(hex.charCodeAt(2 * i)) << 4) | hexDigit(hex.charCodeAt(2 * i + 1));
+    let pos = this.pos;
+    for (let i = 0; i < 2 * count; i += 2) {
+      const high = hex.charCodeAt(i);
+      const low = hex.charCodeAt(i + 1);
+      buffer[pos++] = high < 128 && low < 128 ? (HEX_DIGITS[high]! << 4) | HEX_DIGITS[low]! : (hexDigit(high) << 4) | hexDigit(low);
+    }
+    this.pos = pos;
   }
 
   /** Starts a length-delimited message: one byte held for its length, returned as the message's start. */
@@ -215,6 +221,9 @@ function hexDigit(code: number): number {
   if (code >= 97 && code <= 102) return code - 87;
   return code - 55;
 }
+
+/** hexDigit of every ASCII code, looked up instead of computed (ids are hexed twice per span: trace and span). */
+const HEX_DIGITS = Int32Array.from({ length: 128 }, (_, code) => hexDigit(code));
 
 /**
  * An HrTime [seconds, nanoseconds] as fixed64 nanoseconds, with upstream's
