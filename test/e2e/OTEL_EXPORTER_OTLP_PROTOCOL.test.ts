@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { get } from '../support/http-client.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
-import { startApp } from '../support/processes.ts';
+import { runScript, startApp } from '../support/processes.ts';
 
 let receiver: OtlpReceiver;
 before(async () => {
@@ -33,6 +33,28 @@ describe('OTEL_EXPORTER_OTLP_PROTOCOL and friends', () => {
       assert.equal(app.stderr(), '');
       const exportSpans = receiver.spans.filter((s) => s.resource['service.name'] === service && String(s.attributes['url.full'] ?? s.attributes['url.path'] ?? '').includes('/v1/traces'));
       assert.deepEqual(exportSpans, [], 'the exporter\'s own requests are not traced');
+    });
+  }
+
+  for (const protocol of ['grpc', 'http/protobuf', 'http/json'] as const) {
+    it(`${protocol}: the spans of a request just before process.exit() arrive through the exit flush, whole`, async () => {
+      const service = `exit-flush-${protocol.replace('/', '-')}`;
+      const endpoint = protocol === 'grpc' ? receiver.grpcEndpoint : receiver.httpEndpoint;
+      const result = await runScript('exit-after-request.cjs', {
+        args: ['exit', '0'],
+        // A long batch delay: the spans can only leave through the flush at exit.
+        env: { OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '60000' },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, '');
+      const spans = receiver.spans.filter((s) => s.resource['service.name'] === service);
+      const server = spans.find((s) => s.kind === 'SERVER');
+      const client = spans.find((s) => s.kind === 'CLIENT');
+      assert.ok(server !== undefined && client !== undefined, `SERVER and CLIENT spans arrived: ${spans.map((s) => `${s.kind} ${s.name}`).join(', ')}`);
+      assert.equal(server.parentSpanId, client.spanId, 'the SERVER span is the CLIENT span\'s child');
+      assert.equal(server.traceId, client.traceId);
+      assert.equal(server.attributes['http.request.method'], 'GET');
+      assert.ok(receiver.requests.some((r) => r.protocol === protocol && r.compressed));
     });
   }
 
