@@ -38,7 +38,9 @@ export interface BatchExporter<Item> {
  *   export in flight, so the spans of the last requests before SIGTERM leave;
  * - at process.exit() the queue and the exports still unanswered are handed
  *   over (takeUnexported) to be sent again by the exit flush.
- * The span and log record processors differ only in what they accept.
+ * The span processors (ReadableSpans for http/json, spans encoded at their
+ * end for protobuf: EncodingSpanProcessor) and the log record processor
+ * differ only in what they accept.
  */
 export class BatchingProcessor<Item> {
   private queue: Item[] = [];

@@ -33,46 +33,41 @@ export function createSpanPipeline(config: Config, exitMetrics?: ExitMetrics): S
       exitFlushers.unshift(() => view.printAll());
       return view;
     }
-    const label = `OTLP ${config.otlp.protocol}`;
-    const answerWithinMs = config.otlp.timeoutMs + ANSWER_MARGIN_MS;
-    const { otlp: otlpConfig } = config;
-    if (isEncodedProtocol(otlpConfig.protocol)) {
-      // Protobuf: each span is encoded when it ends (span-encoder.ts), the queue holds bytes.
-      const protocol = otlpConfig.protocol;
-      const exporter = new LazySpanExporter<EncodedSpan, EncodedSpanExporter>(label, () => new EncodedSpanExporter(createEncodedSpanSender({ ...otlpConfig, protocol })), health, answerWithinMs);
-      const otlp = new EncodingSpanProcessor(exporter, config.batch, health);
-      exitFlushers.push(
-        otlpExitFlusher(
-          () => {
-            const spans = otlp.takeUnexported();
-            return { count: spans.length, encoded: spans.length === 0 ? undefined : assembleTraceRequest(spans) };
-          },
-          otlpConfig,
-          config.shutdownTimeoutMs,
-          exitMetrics,
-        ),
-      );
-      return otlp;
-    }
-    // http/json: upstream's exporter serializes the spans themselves at export.
-    const exporter = new LazySpanExporter(label, () => createOtlpExporter(otlpConfig), health, answerWithinMs);
-    const otlp = new BatchingSpanProcessor(exporter, config.batch, health);
-    exitFlushers.push(
-      otlpExitFlusher(
-        () => {
-          const spans = otlp.takeUnexported();
-          return { count: spans.length, plain: spans.map(toPlainSpan) };
-        },
-        otlpConfig,
-        config.shutdownTimeoutMs,
-        exitMetrics,
-      ),
-    );
-    return otlp;
+    const otlp = otlpSpanProcessor(config, health, exitMetrics);
+    exitFlushers.push(otlp.exitFlusher);
+    return otlp.processor;
   });
   // Metrics to OTLP without spans to OTLP: the exit flush carries the metrics alone.
   if (exitMetrics !== undefined && !config.exporters.includes('otlp')) exitFlushers.push(otlpExitFlusher(() => ({ count: 0 }), config.otlp, config.shutdownTimeoutMs, exitMetrics));
   return { processors, exitFlushers };
+}
+
+/**
+ * OTLP protobuf (grpc, http/protobuf): each span is encoded when it ends
+ * (span-encoder.ts) and the queue holds bytes; the exit flush sends them as
+ * one request. http/json: upstream's exporter serializes spans at export.
+ */
+function otlpSpanProcessor(config: Config, health: ExportHealth, exitMetrics: ExitMetrics | undefined): { processor: SpanProcessor; exitFlusher: ExitFlusher } {
+  const { otlp } = config;
+  const label = `OTLP ${otlp.protocol}`;
+  const answerWithinMs = otlp.timeoutMs + ANSWER_MARGIN_MS;
+  if (isEncodedProtocol(otlp.protocol)) {
+    const encodedOtlp = { ...otlp, protocol: otlp.protocol };
+    const exporter = new LazySpanExporter<EncodedSpan, EncodedSpanExporter>(label, () => new EncodedSpanExporter(createEncodedSpanSender(encodedOtlp)), health, answerWithinMs);
+    const processor = new EncodingSpanProcessor(exporter, config.batch, health);
+    const takeEncoded = () => {
+      const spans = processor.takeUnexported();
+      return { count: spans.length, encoded: spans.length === 0 ? undefined : assembleTraceRequest(spans) };
+    };
+    return { processor, exitFlusher: otlpExitFlusher(takeEncoded, otlp, config.shutdownTimeoutMs, exitMetrics) };
+  }
+  const exporter = new LazySpanExporter(label, () => createOtlpExporter(otlp), health, answerWithinMs);
+  const processor = new BatchingSpanProcessor(exporter, config.batch, health);
+  const takePlain = () => {
+    const spans = processor.takeUnexported();
+    return { count: spans.length, plain: spans.map(toPlainSpan) };
+  };
+  return { processor, exitFlusher: otlpExitFlusher(takePlain, otlp, config.shutdownTimeoutMs, exitMetrics) };
 }
 
 /**
