@@ -10,13 +10,14 @@
  * Prints, per variant (medians over rounds, spread beside):
  * - CPU µs per span for the whole path: span end + queue + encode/serialize +
  *   gzip, in a steady state where spans queue up to one batch and are then
- *   exported (as BatchingProcessor does under load);
+ *   exported, each batch held until 4 more were exported (as BatchingProcessor
+ *   holds the batches in flight until the collector answers);
  * - of that, GC time (PerformanceObserver 'gc') per span;
  * - bytes retained per queued span (heap + array buffers, after a full GC,
  *   with 2048 spans waiting: OTEL_BSP_MAX_QUEUE_SIZE's default).
  */
 import { gzipSync } from 'node:zlib';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -94,15 +95,26 @@ const none: Variant = {
   },
 };
 
+/**
+ * Like BatchingProcessor, a batch stays referenced until its export is
+ * answered (for the exit flush): here the last IN_FLIGHT batches, as with a
+ * collector a few batches behind. This is how spans live long enough to be
+ * promoted out of V8's young generation.
+ */
+const IN_FLIGHT = 4;
+
 const upstream: Variant = {
   name: 'upstream: queue ReadableSpan, ProtobufTraceSerializer at export',
   install() {
     let queue: ReadableSpan[] = [];
+    const inFlight: ReadableSpan[][] = [];
     sink = (span) => void queue.push(span);
     return {
       queued: () => queue.length,
       exportQueued: () => {
         const bytes = ProtobufTraceSerializer.serializeRequest(queue)!;
+        inFlight.push(queue);
+        if (inFlight.length > IN_FLIGHT) inFlight.shift();
         queue = [];
         return gzipped(bytes);
       },
@@ -115,12 +127,14 @@ const ours: Variant = {
   install() {
     const encoder = new SpanEncoder();
     let queue: EncodedSpan[] = [];
+    const inFlight: EncodedSpan[][] = [];
     sink = (span) => void queue.push(encoder.encode(span));
     return {
       queued: () => queue.length,
       exportQueued: () => {
         const bytes = assembleTraceRequest(queue);
-        encoder.release(queue);
+        inFlight.push(queue);
+        if (inFlight.length > IN_FLIGHT) encoder.release(inFlight.shift()!);
         queue = [];
         return gzipped(bytes);
       },
@@ -138,8 +152,13 @@ function gzipped(bytes: Uint8Array): number {
 }
 
 let gcMs = 0;
+/** Mark-compact (old generation) collections: what promoted spans cost. */
+let majorGcs = 0;
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcMs += entry.duration;
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration;
+    if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++;
+  }
 }).observe({ entryTypes: ['gc'] });
 
 function cpuMicros(): number {
@@ -148,12 +167,13 @@ function cpuMicros(): number {
 }
 
 /** Steady state: requests end spans; every full batch is exported. CPU µs and GC µs per span. */
-async function steadyState(variant: Variant): Promise<{ cpu: number; gc: number; gzip: number }> {
+async function steadyState(variant: Variant): Promise<{ cpu: number; gc: number; gzip: number; majors: number }> {
   const path = variant.install();
   gc!();
   // GC entries arrive asynchronously: let the forced ones (here and in retained()) be counted before the start.
   await new Promise((resolve) => setTimeout(resolve, 100));
   const gcBefore = gcMs;
+  const majorsBefore = majorGcs;
   const gzipBefore = gzipMicros;
   const cpuBefore = cpuMicros();
   let spans = 0;
@@ -166,7 +186,7 @@ async function steadyState(variant: Variant): Promise<{ cpu: number; gc: number;
   const cpu = cpuMicros() - cpuBefore;
   // GC entries are delivered asynchronously.
   await new Promise((resolve) => setTimeout(resolve, 50));
-  return { cpu: cpu / spans, gc: ((gcMs - gcBefore) * 1000) / spans, gzip: (gzipMicros - gzipBefore) / spans };
+  return { cpu: cpu / spans, gc: ((gcMs - gcBefore) * 1000) / spans, gzip: (gzipMicros - gzipBefore) / spans, majors: majorGcs - majorsBefore };
 }
 
 /** Bytes held per queued span, 2048 waiting: heap and array buffers, after full GCs. */
@@ -188,27 +208,28 @@ async function retained(variant: Variant): Promise<number> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const spread = (values: number[], digits = 2) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 
-const results = new Map<Variant, { cpu: number[]; gc: number[]; gzip: number[]; bytes: number[] }>([
-  [none, { cpu: [], gc: [], gzip: [], bytes: [] }],
-  [upstream, { cpu: [], gc: [], gzip: [], bytes: [] }],
-  [ours, { cpu: [], gc: [], gzip: [], bytes: [] }],
+const results = new Map<Variant, { cpu: number[]; gc: number[]; gzip: number[]; majors: number[]; bytes: number[] }>([
+  [none, { cpu: [], gc: [], gzip: [], majors: [], bytes: [] }],
+  [upstream, { cpu: [], gc: [], gzip: [], majors: [], bytes: [] }],
+  [ours, { cpu: [], gc: [], gzip: [], majors: [], bytes: [] }],
 ]);
 // Warm up both (JIT), then alternate.
 for (const variant of results.keys()) await steadyState(variant);
 for (let round = 0; round < ROUNDS; round++) {
   for (const [variant, figures] of round % 2 === 0 ? [...results] : [...results].reverse()) {
-    const { cpu, gc: gcPerSpan, gzip } = await steadyState(variant);
+    const { cpu, gc: gcPerSpan, gzip, majors } = await steadyState(variant);
+    figures.majors.push(majors);
     figures.cpu.push(cpu);
     figures.gc.push(gcPerSpan);
     figures.gzip.push(gzip);
     figures.bytes.push(await retained(variant));
   }
 }
-console.log(`${SPANS} spans a round (3 per request: SERVER with 11 HTTP attributes, CLIENT, INTERNAL), batches of ${BATCH}, gzip; ${ROUNDS} rounds, medians (min–max)`);
+console.log(`${SPANS} spans a round (3 per request: SERVER with 11 HTTP attributes, CLIENT, INTERNAL), batches of ${BATCH} (${IN_FLIGHT} held in flight), gzip; ${ROUNDS} rounds, medians (min–max)`);
 const base = results.get(none)!;
 for (const [variant, figures] of results) {
   console.log(`${variant.name}`);
-  console.log(`  CPU per span, span made and ended included: ${median(figures.cpu).toFixed(2)} µs (${spread(figures.cpu)}), of which GC ${median(figures.gc).toFixed(2)} µs (${spread(figures.gc)})`);
+  console.log(`  CPU per span, span made and ended included: ${median(figures.cpu).toFixed(2)} µs (${spread(figures.cpu)}), of which GC ${median(figures.gc).toFixed(2)} µs (${spread(figures.gc)}); mark-compact GCs a round: ${median(figures.majors)} (${spread(figures.majors, 0)})`);
   if (variant === none) continue;
   // Paired by round: the export path's own cost, span making subtracted.
   const cpu = figures.cpu.map((value, i) => value - base.cpu[i]!);
