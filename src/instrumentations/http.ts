@@ -1,5 +1,6 @@
 import { EventEmitter, errorMonitor } from 'node:events';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { createIncomingRequestFunction, loadUpstreamHttpUtils, type IncomingInstrumentation } from './http-incoming.ts';
 
 type Listener = (...args: unknown[]) => void;
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => unknown;
@@ -97,8 +98,14 @@ export class ListenerFreeHttpInstrumentation extends HttpBase {
   }
 
   override _incomingRequestFunction(component: string, original: Emit): Emit {
-    const observeEmit = this.getConfig()[OBSERVE_EMIT_OPTION] as ((emitter: EventEmitter, event: string | symbol, listener: Listener) => void) | undefined;
+    const config = this.getConfig();
+    const observeEmit = config[OBSERVE_EMIT_OPTION] as ((emitter: EventEmitter, event: string | symbol, listener: Listener) => void) | undefined;
     if (typeof observeEmit !== 'function') return super._incomingRequestFunction(component, original);
+    // Our own copy of upstream's SERVER path (http-incoming.ts), unless a setting only upstream's handles is used.
+    const utils = loadUpstreamHttpUtils();
+    if (utils !== null && config.requireParentforIncomingSpans !== true) {
+      return createIncomingRequestFunction(this as unknown as IncomingInstrumentation, utils, observeEmit, component, original);
+    }
     const intercepting = new WeakMap<object, () => void>();
     // Upstream calls the server's emit to run the app's handler: our `on` is gone by then.
     const handOverToApp = function (this: unknown, event: string | symbol, ...args: unknown[]) {
