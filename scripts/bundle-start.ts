@@ -50,6 +50,28 @@ const keepOthersExternal: Plugin = {
   },
 };
 
+/**
+ * core's isAnyValue (the check behind every span attribute the SDK sanitizes:
+ * twice per attribute at span start, once per setAttribute) allocates a
+ * WeakSet for cycle detection even for a string or a number. The bundled copy
+ * answers primitives first, the same answer without the allocation; objects
+ * and arrays still take the cycle-checked path. A core whose text differs
+ * fails the build rather than ship unpatched unnoticed.
+ */
+const ANY_VALUE_CHECK = 'function isAnyValue(val) {\n\treturn isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());\n}';
+const ANY_VALUE_CHECK_PRIMITIVES_FIRST =
+  'function isAnyValue(val) {\n\tconst type = typeof val;\n\tif (type === "string" || type === "number" || type === "boolean") return true;\n\treturn isAnyValueInternal(val, /* @__PURE__ */ new WeakSet());\n}';
+const primitiveAttributeChecks: Plugin = {
+  name: 'primitive-attribute-checks',
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]@opentelemetry[\\/]core[\\/]dist[\\/]common[\\/]attributes\.cjs$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(ANY_VALUE_CHECK)) throw new Error(`${args.path}: isAnyValue is not the one scripts/bundle-start.ts patches; review the patch for this core version`);
+      return { contents: source.replace(ANY_VALUE_CHECK, ANY_VALUE_CHECK_PRIMITIVES_FIRST), loader: 'js' };
+    });
+  },
+};
+
 const result = await build({
   entryPoints: [ENTRY],
   outfile: ENTRY,
@@ -58,7 +80,7 @@ const result = await build({
   platform: 'node',
   format: 'cjs',
   target: 'node22',
-  plugins: [keepOthersExternal],
+  plugins: [keepOthersExternal, primitiveAttributeChecks],
   define: { BUNDLED_PACKAGE_VERSIONS: JSON.stringify(versions) },
   logLevel: 'warning',
   // readOwnVersion and the lazy loader require() computed names on purpose.

@@ -1,6 +1,7 @@
 import { EventEmitter, errorMonitor } from 'node:events';
 import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { createPrivateSlot } from './private-slot.ts';
 
 type Emit = EventEmitter['emit'];
 type Listener = (...args: unknown[]) => void;
@@ -15,50 +16,18 @@ interface EmitterState {
   /** What our instrumentations would have added as listeners, kept off the emitter (see observeEmit). */
   observers?: Map<string | symbol, Listener[]>;
 }
-/** Returns its argument from the constructor, so a subclass's private field lands on that object. */
-class ReturnsTarget {
-  constructor(target: object) {
-    return target;
-  }
-}
-
 /**
- * An emitter's state in a private field of the emitter itself: invisible to
- * the app (no own key or symbol, not in util.inspect, a deep compare or a
- * clone), and a property load instead of a WeakMap lookup on every emit in
- * the process; adding it is a cached shape transition, where a WeakMap entry
- * per request and response grew an ephemeron table the GC walks.
- * Objects that take no new field (non-extensible, where the engine refuses
- * private fields too) fall back to a WeakMap.
+ * An emitter's state sits on the emitter, in a private field (see
+ * private-slot.ts): read on every emit in the process, set for every bound
+ * request and response.
  */
-class EmitterStateField extends ReturnsTarget {
-  #state: EmitterState;
-
-  private constructor(target: object, state: EmitterState) {
-    super(target);
-    this.#state = state;
-  }
-
-  static read(emitter: object): EmitterState | undefined {
-    if (#state in emitter) return (emitter as EmitterStateField).#state;
-    return unextensibleStates?.get(emitter);
-  }
-
-  static create(emitter: object): EmitterState {
-    const state: EmitterState = {};
-    try {
-      new EmitterStateField(emitter, state);
-    } catch {
-      (unextensibleStates ??= new WeakMap()).set(emitter, state);
-    }
-    return state;
-  }
-}
-let unextensibleStates: WeakMap<object, EmitterState> | undefined;
+const emitterStates = createPrivateSlot<EmitterState>();
 let inheritedEmit: Emit | undefined;
 
 function stateOf(emitter: EventEmitter): EmitterState {
-  return EmitterStateField.read(emitter) ?? EmitterStateField.create(emitter);
+  let state = emitterStates.get(emitter);
+  if (state === undefined) emitterStates.set(emitter, (state = {}));
+  return state;
 }
 
 /**
@@ -119,7 +88,7 @@ function patchEventEmitterEmit(): void {
   const original = EventEmitter.prototype.emit;
   inheritedEmit = original;
   const emit = function emit(this: EventEmitter, type: string | symbol): boolean {
-    const state = EmitterStateField.read(this);
+    const state = emitterStates.get(this);
     if (state === undefined) return original.apply(this, arguments as unknown as Parameters<Emit>);
     return emitBound(this, original, arguments as unknown as Parameters<Emit>, state.bound, state.observers?.get(type));
   } as Emit;
@@ -130,7 +99,7 @@ function patchEventEmitterEmit(): void {
 /** For emitters whose class has an emit of its own that never reaches EventEmitter's. */
 function bindOwnEmit(emitter: EventEmitter, own: Emit): void {
   const emit = function emit(this: EventEmitter): boolean {
-    return emitBound(this, own, arguments as unknown as Parameters<Emit>, EmitterStateField.read(this)?.bound, undefined);
+    return emitBound(this, own, arguments as unknown as Parameters<Emit>, emitterStates.get(this)?.bound, undefined);
   } as Emit;
   Object.defineProperty(emitter, 'emit', { value: emit, writable: true, enumerable: false, configurable: true });
 }

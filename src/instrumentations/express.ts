@@ -4,6 +4,7 @@ import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { createPrivateSlot } from '../private-slot.ts';
 
 /**
  * Express spans as @opentelemetry/instrumentation-express makes them (names,
@@ -18,7 +19,7 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
  * - Router.prototype.handle's callback (internal: the router's exit) ends what
  *   is still open in that router; the response's finish (a diagnostics channel,
  *   no listener on `res`) ends the rest.
- * - Everything per request lives in WeakMaps keyed by the request.
+ * - Everything per request lives in a private field of the request (private-slot.ts).
  */
 
 interface Layer {
@@ -61,8 +62,9 @@ const HANDLE_REQUEST_NAMES = ['handleRequest', 'handle_request'] as const;
 const HANDLE_ERROR_NAMES = ['handleError', 'handle_error'] as const;
 
 export class IdentityPreservingExpressInstrumentation extends ExpressInstrumentation {
-  private readonly registrations = new WeakMap<Layer, Registration>();
-  private readonly requests = new WeakMap<object, RequestState>();
+  // Private fields on the layer and the request (see private-slot.ts): a WeakMap entry per request was GC work on every request.
+  private readonly registrations = createPrivateSlot<Registration>();
+  private readonly requests = createPrivateSlot<RequestState>();
   private readonly patchedLayerPrototypes = new WeakSet<object>();
   private readonly restores: (() => void)[] = [];
   private finishSubscribed = false;
@@ -113,7 +115,7 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
   }
 
   private register(layer: Layer, router: object, path: string | undefined): void {
-    if (this.registrations.has(layer)) return;
+    if (this.registrations.get(layer) !== undefined) return;
     this.registrations.set(layer, { router, path });
     this.patchLayerPrototype(Object.getPrototypeOf(layer) as Record<string, unknown> | null);
   }
