@@ -2,6 +2,7 @@ import { EventEmitter, errorMonitor } from 'node:events';
 import path from 'node:path';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core';
+import { incomingRequestAttributes, type IncomingRequestLike } from './http-request-attributes.ts';
 
 type Listener = (...args: unknown[]) => void;
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => unknown;
@@ -72,16 +73,13 @@ export function createIncomingRequestFunction(instrumentation: IncomingInstrumen
       });
     }
     const method = request.method || 'GET';
-    const attributes = utils.getIncomingRequestAttributes(
-      request,
-      {
-        component,
-        hookAttributes: instrumentation._callStartSpanHook(request, config.startIncomingSpanHook),
-        enableSyntheticSourceDetection: config.enableSyntheticSourceDetection || false,
-        redactedQueryParams: config.redactedQueryParamsServer ?? DEFAULT_QUERY_STRINGS_TO_REDACT,
-      },
-      instrumentation._diag,
-    );
+    const options = {
+      component,
+      hookAttributes: instrumentation._callStartSpanHook(request, config.startIncomingSpanHook),
+      enableSyntheticSourceDetection: Boolean(config.enableSyntheticSourceDetection),
+      redactedQueryParams: config.redactedQueryParamsServer ?? DEFAULT_QUERY_STRINGS_TO_REDACT,
+    };
+    const attributes = incomingRequestAttributes(request as unknown as IncomingRequestLike, options) ?? utils.getIncomingRequestAttributes(request, options, instrumentation._diag);
     Object.assign(attributes, instrumentation._headerCapture.server.captureRequestHeaders((header) => request.headers[header]));
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const span = instrumentation.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
