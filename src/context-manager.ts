@@ -23,6 +23,7 @@ interface EmitterState {
  */
 const emitterStates = createPrivateSlot<EmitterState>();
 let inheritedEmit: Emit | undefined;
+const listenerCount = EventEmitter.prototype.listenerCount;
 
 function stateOf(emitter: EventEmitter): EmitterState {
   let state = emitterStates.get(emitter);
@@ -112,6 +113,10 @@ function emitBound(
   observed: Listener[] | undefined,
 ): boolean {
   if (bound === undefined || bound.manager.active() === bound.context) return emitObserved(emitter, emit, args, observed);
+  // An event nobody listens to or observes runs no code in the context: not entering it spares a new
+  // async context frame for each of Node's own emits ('end', 'close', … on every request and response).
+  // EventEmitter's emit only ('error' without listeners throws, and must keep doing so where it did).
+  if (observed === undefined && emit === inheritedEmit && args[0] !== 'error' && listenerCount.call(emitter, args[0]) === 0) return emit.apply(emitter, args);
   return bound.manager.with(bound.context, emitObserved, undefined, emitter, emit, args, observed);
 }
 

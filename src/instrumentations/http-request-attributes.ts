@@ -64,7 +64,13 @@ export function incomingRequestAttributes(
   return Object.assign(attributes, options.hookAttributes);
 }
 
+/** The last answer: a server mostly sees one Host, so most requests are settled by a string compare. */
+let lastHost = '';
+let lastComponent = '';
+let lastAccepted = false;
+
 function isAcceptedHost(host: string, component: string): boolean {
+  if (host === lastHost && component === lastComponent) return lastAccepted;
   const key = `${component}://${host}`;
   let accepted = acceptedHosts.get(key);
   if (accepted === undefined) {
@@ -72,5 +78,8 @@ function isAcceptedHost(host: string, component: string): boolean {
     if (acceptedHosts.size >= MAX_REMEMBERED_HOSTS) acceptedHosts.clear();
     acceptedHosts.set(key, accepted);
   }
+  lastHost = host;
+  lastComponent = component;
+  lastAccepted = accepted;
   return accepted;
 }
