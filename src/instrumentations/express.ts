@@ -158,7 +158,7 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
     const pathStored = registration.path !== undefined;
     if (pathStored) state.paths.push(registration.path!);
     const constructedRoute = constructedRouteOf(state.paths);
-    const matchedRoute = actualMatchedRoute(req as { originalUrl?: string }, state.paths);
+    const matchedRoute = actualMatchedRoute(req as { originalUrl?: string }, state.paths, constructedRoute);
     const metadata = layerMetadata(constructedRoute, layer, registration.path);
     const type = metadata.attributes['express.type'];
     const parentContext = resumed ?? context.active();
@@ -301,10 +301,10 @@ function constructedRouteOf(paths: readonly string[]): string {
   return meaningful.join('').replace(/\/{2,}/g, '/');
 }
 
-function actualMatchedRoute(req: { originalUrl?: string }, paths: readonly string[]): string | undefined {
+/** `constructed` is constructedRouteOf(paths), which the caller has already. */
+function actualMatchedRoute(req: { originalUrl?: string }, paths: readonly string[], constructed: string): string | undefined {
   if (paths.length === 0) return undefined;
   if (paths.every((path) => path === '/')) return req.originalUrl === '/' ? '/' : undefined;
-  const constructed = constructedRouteOf(paths);
   if (constructed === '*') return constructed;
   if (constructed.includes('/') && (constructed.includes(',') || constructed.includes('\\') || constructed.includes('*') || constructed.includes('['))) return constructed;
   const normalized = constructed.startsWith('/') ? constructed : `/${constructed}`;
