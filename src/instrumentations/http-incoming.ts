@@ -2,6 +2,7 @@ import { EventEmitter, errorMonitor } from 'node:events';
 import path from 'node:path';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core';
+import type { UpstreamClientUtils } from './http-outgoing.ts';
 import { incomingRequestAttributes, type IncomingRequestLike } from './http-request-attributes.ts';
 
 type Listener = (...args: unknown[]) => void;
@@ -15,7 +16,7 @@ interface HTTPMetadata {
 type ObserveEmit = (emitter: EventEmitter, event: string | symbol, listener: Listener) => void;
 
 /** What we use of instrumentation-http's own helpers (dist/utils.cjs, not exported by the package). */
-interface UpstreamHttpUtils {
+interface UpstreamHttpUtils extends UpstreamClientUtils {
   getIncomingRequestAttributes(request: unknown, options: Record<string, unknown>, logger: unknown): Attributes;
   parseResponseStatus(kind: SpanKind, statusCode: number | undefined): number;
   parseErrorType(kind: SpanKind, statusCode: number | undefined): string | undefined;
@@ -40,7 +41,7 @@ export function loadUpstreamHttpUtils(): UpstreamHttpUtils | null {
   if (upstreamUtils !== undefined) return upstreamUtils;
   try {
     const utils = require(path.join(path.dirname(require.resolve('@opentelemetry/instrumentation-http')), 'utils.cjs')) as Partial<UpstreamHttpUtils>;
-    const complete = ['getIncomingRequestAttributes', 'parseResponseStatus', 'parseErrorType', 'setSpanWithError'].every((name) => typeof utils[name as keyof UpstreamHttpUtils] === 'function');
+    const complete = ['getIncomingRequestAttributes', 'parseResponseStatus', 'parseErrorType', 'setSpanWithError', 'getOutgoingRequestAttributesOnResponse', 'getOutgoingStableRequestMetricAttributesOnResponse'].every((name) => typeof utils[name as keyof UpstreamHttpUtils] === 'function');
     upstreamUtils = complete ? (utils as UpstreamHttpUtils) : null;
   } catch {
     upstreamUtils = null;
