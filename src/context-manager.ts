@@ -1,6 +1,7 @@
 import { EventEmitter, errorMonitor } from 'node:events';
 import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { createPrivateSlot } from './private-slot.ts';
 
 type Emit = EventEmitter['emit'];
 type Listener = (...args: unknown[]) => void;
@@ -15,9 +16,14 @@ interface EmitterState {
   /** What our instrumentations would have added as listeners, kept off the emitter (see observeEmit). */
   observers?: Map<string | symbol, Listener[]>;
 }
-/** One lookup per emit: emitters never bound or observed are not in it. */
-const emitterStates = new WeakMap<EventEmitter, EmitterState>();
+/**
+ * An emitter's state sits on the emitter, in a private field (see
+ * private-slot.ts): read on every emit in the process, set for every bound
+ * request and response.
+ */
+const emitterStates = createPrivateSlot<EmitterState>();
 let inheritedEmit: Emit | undefined;
+const listenerCount = EventEmitter.prototype.listenerCount;
 
 function stateOf(emitter: EventEmitter): EmitterState {
   let state = emitterStates.get(emitter);
@@ -107,6 +113,10 @@ function emitBound(
   observed: Listener[] | undefined,
 ): boolean {
   if (bound === undefined || bound.manager.active() === bound.context) return emitObserved(emitter, emit, args, observed);
+  // An event nobody listens to or observes runs no code in the context: not entering it spares a new
+  // async context frame for each of Node's own emits ('end', 'close', … on every request and response).
+  // EventEmitter's emit only ('error' without listeners throws, and must keep doing so where it did).
+  if (observed === undefined && emit === inheritedEmit && args[0] !== 'error' && listenerCount.call(emitter, args[0]) === 0) return emit.apply(emitter, args);
   return bound.manager.with(bound.context, emitObserved, undefined, emitter, emit, args, observed);
 }
 

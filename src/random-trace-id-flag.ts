@@ -1,4 +1,4 @@
-import { context as contextApi, isSpanContextValid, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import { context as contextApi, INVALID_SPANID, INVALID_TRACEID, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { RandomIdGenerator, TracerProvider, type IdGenerator, type TracerProviderOptions } from '@opentelemetry/sdk-trace';
 
 /** W3C Trace Context Level 2, "Random Trace ID Flag": the second bit of trace-flags. */
@@ -65,10 +65,15 @@ function withRandomTraceIdFlag(startSpan: StartSpan, newTraceIdsAreRandom: boole
   };
 }
 
-/** The flag a new span's trace id carries: its parent's when it continues the parent's trace, ours when it starts one. */
+/**
+ * The flag a new span's trace id carries: its parent's when it continues the
+ * parent's trace, ours when it starts one. The SDK continues a parent's trace
+ * only when the parent's context is valid (it draws a new trace id
+ * otherwise), so the same trace id says both; no second validity check.
+ */
 function randomTraceIdFlagFor(span: Span, options: SpanOptions | undefined, context: Context, newTraceIdsAreRandom: boolean): number {
   const parent = options?.root === true ? undefined : trace.getSpanContext(context);
-  if (parent !== undefined && isSpanContextValid(parent) && parent.traceId === span.spanContext().traceId) {
+  if (parent !== undefined && parent.traceId === span.spanContext().traceId && parent.traceId !== INVALID_TRACEID) {
     return parent.traceFlags & RANDOM_TRACE_ID_FLAG;
   }
   return newTraceIdsAreRandom ? RANDOM_TRACE_ID_FLAG : 0;
@@ -77,7 +82,8 @@ function randomTraceIdFlagFor(span: Span, options: SpanOptions | undefined, cont
 function setRandomTraceIdFlag(span: Span, flag: number): Span {
   const spanContext = span.spanContext();
   // The invalid context of a suppressed span is a shared constant: never touched.
-  if (!isSpanContextValid(spanContext)) return span;
+  // The SDK's other span contexts carry a valid parent's trace id or a generated one, and a generated span id.
+  if (spanContext.traceId === INVALID_TRACEID || spanContext.spanId === INVALID_SPANID) return span;
   const traceFlags = (spanContext.traceFlags & ~RANDOM_TRACE_ID_FLAG) | flag;
   if (traceFlags === spanContext.traceFlags) return span;
   if (!Object.isFrozen(spanContext)) {

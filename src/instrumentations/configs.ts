@@ -3,6 +3,7 @@ import { SpanKind, type Span } from '@opentelemetry/api';
 import type { Config } from '../config/index.ts';
 import { observeEmit } from '../context-manager.ts';
 import { writeResponseTraceHeaders } from '../propagators/response-headers.ts';
+import { createPrivateSlot } from '../private-slot.ts';
 import { createPathFilter } from './path-filter.ts';
 import { sanitizeSql } from './sql-sanitizer.ts';
 import type { InstrumentationEntry } from './table.ts';
@@ -164,8 +165,11 @@ function isFlatHeaderArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.length % 2 === 0 && value.every((item) => typeof item === 'string');
 }
 
-/** Responses whose trace headers are still to be written, with what to write; nothing is set on the response itself. */
-const pendingTraceHeaders = new WeakMap<ServerResponse, { span: Span; formats: Config['responseHeaders'] }>();
+/**
+ * Responses whose trace headers are still to be written, with what to write:
+ * in a private field of the response (private-slot.ts), which the app cannot see.
+ */
+const pendingTraceHeaders = createPrivateSlot<{ span: Span; formats: Config['responseHeaders'] } | undefined>();
 const prototypesWithTraceHeaders = new WeakSet<object>();
 
 /**
@@ -184,7 +188,7 @@ function addTraceHeadersBeforeHeadersAreSent(response: ServerResponse, span: Spa
   const writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
     const pending = pendingTraceHeaders.get(this);
     if (pending === undefined) return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-    pendingTraceHeaders.delete(this);
+    pendingTraceHeaders.set(this, undefined);
     // Headers passed to writeHead itself (CORS, Server-Timing) must be visible
     // to us too: move an object of them onto the response first.
     const last = args[args.length - 1];

@@ -4,6 +4,7 @@ import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { createPrivateSlot } from '../private-slot.ts';
 
 /**
  * Express spans as @opentelemetry/instrumentation-express makes them (names,
@@ -18,7 +19,7 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
  * - Router.prototype.handle's callback (internal: the router's exit) ends what
  *   is still open in that router; the response's finish (a diagnostics channel,
  *   no listener on `res`) ends the rest.
- * - Everything per request lives in WeakMaps keyed by the request.
+ * - Everything per request lives in a private field of the request (private-slot.ts).
  */
 
 interface Layer {
@@ -61,8 +62,9 @@ const HANDLE_REQUEST_NAMES = ['handleRequest', 'handle_request'] as const;
 const HANDLE_ERROR_NAMES = ['handleError', 'handle_error'] as const;
 
 export class IdentityPreservingExpressInstrumentation extends ExpressInstrumentation {
-  private readonly registrations = new WeakMap<Layer, Registration>();
-  private readonly requests = new WeakMap<object, RequestState>();
+  // Private fields on the layer and the request (see private-slot.ts): a WeakMap entry per request was GC work on every request.
+  private readonly registrations = createPrivateSlot<Registration>();
+  private readonly requests = createPrivateSlot<RequestState>();
   private readonly patchedLayerPrototypes = new WeakSet<object>();
   private readonly restores: (() => void)[] = [];
   private finishSubscribed = false;
@@ -113,7 +115,7 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
   }
 
   private register(layer: Layer, router: object, path: string | undefined): void {
-    if (this.registrations.has(layer)) return;
+    if (this.registrations.get(layer) !== undefined) return;
     this.registrations.set(layer, { router, path });
     this.patchLayerPrototype(Object.getPrototypeOf(layer) as Record<string, unknown> | null);
   }
@@ -156,7 +158,7 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
     const pathStored = registration.path !== undefined;
     if (pathStored) state.paths.push(registration.path!);
     const constructedRoute = constructedRouteOf(state.paths);
-    const matchedRoute = actualMatchedRoute(req as { originalUrl?: string }, state.paths);
+    const matchedRoute = actualMatchedRoute(req as { originalUrl?: string }, state.paths, constructedRoute);
     const metadata = layerMetadata(constructedRoute, layer, registration.path);
     const type = metadata.attributes['express.type'];
     const parentContext = resumed ?? context.active();
@@ -299,10 +301,10 @@ function constructedRouteOf(paths: readonly string[]): string {
   return meaningful.join('').replace(/\/{2,}/g, '/');
 }
 
-function actualMatchedRoute(req: { originalUrl?: string }, paths: readonly string[]): string | undefined {
+/** `constructed` is constructedRouteOf(paths), which the caller has already. */
+function actualMatchedRoute(req: { originalUrl?: string }, paths: readonly string[], constructed: string): string | undefined {
   if (paths.length === 0) return undefined;
   if (paths.every((path) => path === '/')) return req.originalUrl === '/' ? '/' : undefined;
-  const constructed = constructedRouteOf(paths);
   if (constructed === '*') return constructed;
   if (constructed.includes('/') && (constructed.includes(',') || constructed.includes('\\') || constructed.includes('*') || constructed.includes('['))) return constructed;
   const normalized = constructed.startsWith('/') ? constructed : `/${constructed}`;

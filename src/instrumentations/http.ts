@@ -1,5 +1,8 @@
 import { EventEmitter, errorMonitor } from 'node:events';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { traceClientRequest, type ClientInstrumentation } from './http-outgoing.ts';
+import { createIncomingRequestFunction, loadUpstreamHttpUtils, type IncomingInstrumentation } from './http-incoming.ts';
 
 type Listener = (...args: unknown[]) => void;
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => unknown;
@@ -72,6 +75,12 @@ export class ListenerFreeHttpInstrumentation extends HttpBase {
   override _traceClientRequest(request: EventEmitter, ...rest: unknown[]): unknown {
     const observeEmit = this.getConfig()[OBSERVE_EMIT_OPTION] as ObserveEmit | undefined;
     if (typeof observeEmit !== 'function' || !(request instanceof EventEmitter) || Object.hasOwn(request, 'prependListener')) return super._traceClientRequest(request, ...rest);
+    // Our copy of upstream's CLIENT path (http-outgoing.ts), when upstream's helpers are where we know them.
+    const utils = loadUpstreamHttpUtils();
+    if (utils !== null) {
+      const [span, startTime, metricAttributes] = rest as [Span, unknown, Attributes];
+      return traceClientRequest(this as unknown as ClientInstrumentation, utils, observeEmit, request as Parameters<typeof traceClientRequest>[3], span, startTime, metricAttributes);
+    }
     const inheritedPrepend = request.prependListener;
     // Upstream's 'response' listener becomes an observer too. It drains the
     // response when it is the only listener (`listenerCount('response') <= 1`):
@@ -97,8 +106,14 @@ export class ListenerFreeHttpInstrumentation extends HttpBase {
   }
 
   override _incomingRequestFunction(component: string, original: Emit): Emit {
-    const observeEmit = this.getConfig()[OBSERVE_EMIT_OPTION] as ((emitter: EventEmitter, event: string | symbol, listener: Listener) => void) | undefined;
+    const config = this.getConfig();
+    const observeEmit = config[OBSERVE_EMIT_OPTION] as ((emitter: EventEmitter, event: string | symbol, listener: Listener) => void) | undefined;
     if (typeof observeEmit !== 'function') return super._incomingRequestFunction(component, original);
+    // Our own copy of upstream's SERVER path (http-incoming.ts), unless a setting only upstream's handles is used.
+    const utils = loadUpstreamHttpUtils();
+    if (utils !== null && config.requireParentforIncomingSpans !== true) {
+      return createIncomingRequestFunction(this as unknown as IncomingInstrumentation, utils, observeEmit, component, original);
+    }
     const intercepting = new WeakMap<object, () => void>();
     // Upstream calls the server's emit to run the app's handler: our `on` is gone by then.
     const handOverToApp = function (this: unknown, event: string | symbol, ...args: unknown[]) {

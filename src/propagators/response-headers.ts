@@ -37,14 +37,18 @@ export function writeResponseTraceHeaders(
   try {
     if (response.headersSent || !isWritableSpanContext(spanContext)) return;
     const written: string[] = [];
-    for (const format of new Set(formats)) {
+    let traceParent: string | undefined;
+    // A repeated format writes once.
+    for (let i = 0; i < formats.length; i++) {
+      const format = formats[i]!;
+      if (formats.indexOf(format) !== i) continue;
       switch (format) {
         case 'traceresponse':
-          response.setHeader(TRACE_RESPONSE_HEADER, formatTraceParent(spanContext));
+          response.setHeader(TRACE_RESPONSE_HEADER, (traceParent ??= formatTraceParent(spanContext)));
           written.push(TRACE_RESPONSE_HEADER);
           break;
         case 'server-timing':
-          appendServerTiming(response, `${SERVER_TIMING_METRIC};desc="${formatTraceParent(spanContext)}"`);
+          appendServerTiming(response, `${SERVER_TIMING_METRIC};desc="${(traceParent ??= formatTraceParent(spanContext))}"`);
           written.push(SERVER_TIMING_HEADER);
           break;
         case 'kontur':
@@ -78,7 +82,13 @@ function isWritableSpanContext(spanContext: SpanContext | undefined): spanContex
  * values are kept as written (a quoted desc may itself hold commas).
  */
 function appendServerTiming(response: ServerResponse, metric: string): void {
-  const existing = headerValues(response.getHeader(SERVER_TIMING_HEADER)).filter((value) => value.trim() !== '');
+  const current = response.getHeader(SERVER_TIMING_HEADER);
+  if (current === undefined) {
+    // Most responses: none set by the app.
+    response.setHeader(SERVER_TIMING_HEADER, metric);
+    return;
+  }
+  const existing = headerValues(current).filter((value) => value.trim() !== '');
   if (existing.some((value) => value.includes(metric))) return;
   response.setHeader(SERVER_TIMING_HEADER, [...existing, metric].join(LIST_SEPARATOR));
 }
