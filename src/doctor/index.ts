@@ -1,6 +1,7 @@
 /**
  * `npx @acme/otel-register doctor`: what the loader would do in this directory
- * with this environment, and whether the collector takes a span. Exit code 0
+ * with this environment, and whether the collectors take a span, a metric
+ * point and a log record (each to its own endpoint). Exit code 0
  * when configuration is clean and the test export succeeded, 1 otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { DiagLogLevel } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { TracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { readConfig, type Config } from '../config/index.ts';
 import type { OtlpConfig } from '../config/otlp.ts';
@@ -16,6 +18,7 @@ import { readRaw } from '../config/parse.ts';
 import { createOtlpExporter } from '../export/otlp-exporter.ts';
 import { INSTRUMENTATIONS } from '../instrumentations/table.ts';
 import { createOtlpLogExporter } from '../logs/otlp-log-exporter.ts';
+import { createOtlpMetricExporter } from '../metrics/otlp-metric-exporter.ts';
 import { buildResource } from '../resource/index.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -52,22 +55,25 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<number> {
   write('');
   for (const line of describeInstrumentations(config, cwd)) write(line);
   write('');
-  let exportOk = true;
+  const failed: string[] = [];
   if (options.noExport) {
     write('Export test: skipped (--no-export)');
-  } else if (!config.exporters.includes('otlp')) {
-    write(`Export test: skipped, OTEL_TRACES_EXPORTER does not include otlp (${config.exporters.join(',') || 'none'})`);
   } else {
-    exportOk = await testExport(config, version, write);
-  }
-  if (!options.noExport) {
-    write('');
-    if (!config.logs.exporters.includes('otlp')) write(`Log export test: skipped, OTEL_LOGS_EXPORTER does not include otlp (${config.logs.exporters.join(',') || 'none'})`);
-    else exportOk = (await testLogExport(config, version, write)) && exportOk;
+    // One test per signal, each to its own endpoint, so a collector that takes spans but not metrics shows as such.
+    const tests: [signal: string, exporters: readonly string[], variable: string, run: () => Promise<boolean>][] = [
+      ['traces', config.exporters, 'OTEL_TRACES_EXPORTER', () => testExport(config, version, write)],
+      ['metrics', config.metrics.exporters, 'OTEL_METRICS_EXPORTER', () => testMetricExport(config, version, write)],
+      ['logs', config.logs.exporters, 'OTEL_LOGS_EXPORTER', () => testLogExport(config, version, write)],
+    ];
+    for (const [index, [signal, exporters, variable, run]] of tests.entries()) {
+      if (index > 0) write('');
+      if (!exporters.includes('otlp')) write(`${EXPORT_TEST_TITLES[signal]}: skipped, ${variable} does not include otlp (${exporters.join(',') || 'none'})`);
+      else if (!(await run())) failed.push(signal);
+    }
   }
   write('');
-  const ok = warnings.length === 0 && exportOk;
-  write(ok ? 'Result: OK' : `Result: ${[warnings.length > 0 ? `${warnings.length} configuration warning(s)` : '', exportOk ? '' : 'the test export failed'].filter(Boolean).join(', ')}`);
+  const ok = warnings.length === 0 && failed.length === 0;
+  write(ok ? 'Result: OK' : `Result: ${[warnings.length > 0 ? `${warnings.length} configuration warning(s)` : '', failed.length === 0 ? '' : `the test export failed (${failed.join(', ')})`].filter(Boolean).join(', ')}`);
   return ok ? 0 : 1;
 }
 
@@ -215,6 +221,8 @@ function describeTransport(otlp: OtlpConfig): string {
   return `OTLP ${otlp.protocol}, ${tls}, ${otlp.compression}, ${auth}`;
 }
 
+const EXPORT_TEST_TITLES: Readonly<Record<string, string>> = { traces: 'Export test', metrics: 'Metric export test', logs: 'Log export test' };
+
 async function testExport(config: Config, version: string, write: Write): Promise<boolean> {
   const { otlp } = config;
   write(`Export test: one span to ${otlp.url} (${describeTransport(otlp)})`);
@@ -250,6 +258,45 @@ async function testLogExport(config: Config, version: string, write: Write): Pro
   }
   write(`  FAILED after ${Date.now() - startedAt} ms: ${error}`);
   return false;
+}
+
+/** One counter point, collected by the metrics SDK as the loader collects them, to the metrics' own OTLP settings. */
+async function testMetricExport(config: Config, version: string, write: Write): Promise<boolean> {
+  const otlp = config.metrics.otlp;
+  write(`Metric export test: one metric point to ${otlp.url} (${describeTransport(otlp)})`);
+  const timeoutMs = Math.min(otlp.timeoutMs, 10_000);
+  const startedAt = Date.now();
+  let error: string | undefined;
+  try {
+    const collection = await collectTestMetric(config, version);
+    const exporter = createOtlpMetricExporter({ ...otlp, timeoutMs });
+    // A metric exporter takes one collection, not a list.
+    error = await exportOnce({ export: ([item], done) => exporter.export(item!, done), shutdown: () => exporter.shutdown() }, [collection], timeoutMs);
+  } catch (thrown) {
+    error = describeError(thrown as Error);
+  }
+  if (error === undefined) {
+    write(`  OK: the collector accepted it in ${Date.now() - startedAt} ms (metric ${TEST_METRIC_NAME})`);
+    return true;
+  }
+  write(`  FAILED after ${Date.now() - startedAt} ms: ${error}`);
+  return false;
+}
+
+const TEST_METRIC_NAME = 'otel_register.doctor.test';
+
+async function collectTestMetric(config: Config, version: string): Promise<ResourceMetrics> {
+  const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  class OneCollection extends MetricReader {
+    protected override async onForceFlush(): Promise<void> {}
+    protected override async onShutdown(): Promise<void> {}
+  }
+  const reader = new OneCollection();
+  const provider = new MeterProvider({ resource: buildResource(config, version), readers: [reader] });
+  provider.getMeter('@acme/otel-register/doctor', version).createCounter(TEST_METRIC_NAME, { description: 'One point sent by otel-register doctor' }).add(1, { 'otel_register.doctor': true });
+  const { resourceMetrics, errors } = await reader.collect();
+  if (errors.length > 0) throw errors[0] as Error;
+  return resourceMetrics;
 }
 
 function makeTestLogRecord(config: Config, version: string): ReadableLogRecord {

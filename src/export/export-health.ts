@@ -1,3 +1,4 @@
+import { reportAtProcessEnd } from '../lifecycle/process-end-reports.ts';
 import { printLine } from '../logging.ts';
 
 /** While exports work, a full queue is reported at most this often, with the count since the last line. */
@@ -10,6 +11,8 @@ export interface ExportedItems {
   /** How the full-queue line names the queue and its limit (the span queue's by default). */
   readonly queue?: string;
   readonly queueVariable?: string;
+  /** An outage still on when the process ends is reported with its count then (else the count only comes with the recovery line). */
+  readonly reportOutageAtProcessEnd?: boolean;
 }
 
 export const SPANS: ExportedItems = { signal: 'spans', items: 'spans' };
@@ -21,7 +24,7 @@ export const SPANS: ExportedItems = { signal: 'spans', items: 'spans' };
  */
 const failingByTarget = new Map<string, Set<ExportHealth>>();
 export const METRIC_POINTS: ExportedItems = { signal: 'metrics', items: 'metric points' };
-export const LOG_RECORDS: ExportedItems = { signal: 'logs', items: 'log records', queue: 'log record queue', queueVariable: 'OTEL_BLRP_MAX_QUEUE_SIZE' };
+export const LOG_RECORDS: ExportedItems = { signal: 'logs', items: 'log records', queue: 'log record queue', queueVariable: 'OTEL_BLRP_MAX_QUEUE_SIZE', reportOutageAtProcessEnd: true };
 
 /**
  * Turns a stream of export results into two lines a person can act on: one
@@ -44,6 +47,7 @@ export class ExportHealth {
   private readonly what: ExportedItems;
   /** Errors already reported here, so the SDK's global error handler can stay quiet about them. */
   readonly reported = new WeakSet<object>();
+  private outageReportedAtProcessEnd = false;
 
   constructor(target: string, maxQueueSize?: number, now: () => number = Date.now, what: ExportedItems = SPANS) {
     this.target = target;
@@ -82,6 +86,10 @@ export class ExportHealth {
       return;
     }
     this.failing = true;
+    if (this.what.reportOutageAtProcessEnd === true && !this.outageReportedAtProcessEnd) {
+      this.outageReportedAtProcessEnd = true;
+      reportAtProcessEnd(() => this.reportOngoingOutage());
+    }
     const failingHere = failingByTarget.get(this.target) ?? new Set<ExportHealth>();
     failingByTarget.set(this.target, failingHere);
     const alreadySaid = [...failingHere].some((other) => other.what.signal !== this.what.signal);
@@ -102,6 +110,16 @@ export class ExportHealth {
     this.recoveredBy = undefined;
     failingByTarget.get(this.target)?.delete(this);
     printLine(`exporting ${this.what.signal} to ${this.target} works again; ${this.droppedWhileFailing} ${this.what.items} were dropped while it failed`);
+    this.droppedWhileFailing = 0;
+  }
+
+  /**
+   * The process ends during an outage: what it cost so far, on one line, so
+   * no loss goes uncounted for want of a recovery. Said once per count.
+   */
+  reportOngoingOutage(): void {
+    if (!this.failing || this.droppedWhileFailing === 0) return;
+    printLine(`exporting ${this.what.signal} to ${this.target} still failed when the process ended; ${this.droppedWhileFailing} ${this.what.items} were dropped while it failed`);
     this.droppedWhileFailing = 0;
   }
 

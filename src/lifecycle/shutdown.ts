@@ -2,6 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { clearExitDeadline, setExitDeadline } from './exit-deadline.ts';
 import { appHandlesSignal } from './exit-hook-libraries.ts';
+import { runProcessEndReports } from './process-end-reports.ts';
 
 export interface Flushable {
   forceFlush(): Promise<void>;
@@ -88,6 +89,7 @@ export function installShutdownHandlers(provider: Flushable, counter: EndedSpanC
 }
 
 function reraise(signal: NodeJS.Signals, ownListener: () => void): void {
+  runProcessEndReports();
   process.removeListener(signal, ownListener);
   process.kill(process.pid, signal);
 }

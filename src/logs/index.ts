@@ -11,6 +11,7 @@ import { BatchingLogRecordProcessor } from './batching-log-record-processor.ts';
 import { ConsoleLogRecordProcessor } from './console-log-processor.ts';
 import { otlpLogsExitFlusher } from './exit-flush.ts';
 import { connectLogRecordSink, type LogLibrary, type TappedLogRecord } from './log-record-taps.ts';
+import { registerGlobalLoggerProvider } from './global-logger-provider.ts';
 import { createOtlpLogExporter } from './otlp-log-exporter.ts';
 
 /** Beyond OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, the time a transport gets to report its own timeout (as for spans). */
@@ -34,8 +35,8 @@ export interface LogsPipeline {
  * The logs signal for OTEL_LOGS_EXPORTER: connects the log libraries' taps to
  * a LoggerProvider that is built, with @opentelemetry/sdk-logs and the
  * exporters, only when a log library is first loaded (start()). Until then it
- * costs a closure; a process that never loads pino, winston or bunyan never
- * loads the logs SDK.
+ * costs a closure; a process that never loads pino, winston or bunyan, nor
+ * calls the logs API's getLogger, never loads the logs SDK.
  */
 export function createLogsPipeline(config: Config, resource: Resource, onRecord: () => void): LogsPipeline {
   const logs = config.logs;
@@ -85,6 +86,9 @@ export function createLogsPipeline(config: Config, resource: Resource, onRecord:
       loggerFor(library)?.emit({ ...record, timestamp: record.timestamp });
     },
   });
+
+  // Code using the logs API directly: the provider is built at its first getLogger, as at a log library's first load.
+  registerGlobalLoggerProvider(start);
 
   const exitFlushers: ExitFlusher[] = [];
   if (logs.exporters.includes('otlp')) exitFlushers.push(otlpLogsExitFlusher(() => otlpProcessor?.takeUnexported() ?? [], logs.otlp, config.shutdownTimeoutMs));

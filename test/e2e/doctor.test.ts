@@ -43,13 +43,54 @@ describe('npx @acme/otel-register doctor', () => {
     assert.match(result.stdout, /Warnings: none/);
     assert.match(result.stdout, /\+ express \(express@5\.\d+\.\d+\)/, 'express is a dependency of the test app');
     assert.doesNotMatch(result.stdout, /\+ grpc /, 'our own transitive @grpc/grpc-js is not the project\'s');
-    assert.match(result.stdout, /OK: the collector accepted it in \d+ ms/);
+    assert.match(result.stdout, /Export test: one span to http:\/\/127\.0\.0\.1:\d+ \(OTLP grpc, plaintext, gzip, headers x-api-key\)\n {2}OK: the collector accepted it in \d+ ms/);
+    assert.match(result.stdout, /Metric export test: one metric point to http:\/\/127\.0\.0\.1:\d+ \(OTLP grpc, plaintext, gzip, headers x-api-key\)\n {2}OK: the collector accepted it in \d+ ms \(metric otel_register\.doctor\.test\)/);
+    assert.match(result.stdout, /Log export test: one log record to http:\/\/127\.0\.0\.1:\d+ \(OTLP grpc, plaintext, gzip, headers x-api-key\)\n {2}OK: the collector accepted it in \d+ ms/);
     assert.match(result.stdout, /Result: OK$/m);
     assert.ok(!(result.stdout + result.stderr).includes(SECRET), 'the header value is never printed');
     const span = receiver.spans.find((s) => s.resource['service.name'] === 'doctor-ok');
     assert.ok(span, 'the test span reached the collector');
     assert.equal(span.name, 'otel-register doctor test span');
     assert.equal(receiver.requests.at(-1)?.headers['x-api-key'], SECRET);
+    const point = receiver.metrics.find((p) => p.resource['service.name'] === 'doctor-ok');
+    assert.ok(point, 'the test metric reached the collector');
+    assert.deepEqual({ name: point.name, type: point.type, value: point.value, attributes: point.attributes, scope: point.scope.name }, { name: 'otel_register.doctor.test', type: 'sum', value: 1, attributes: { 'otel_register.doctor': true }, scope: '@acme/otel-register/doctor' });
+    assert.equal(receiver.metricRequests.at(-1)?.headers['x-api-key'], SECRET);
+    assert.ok(receiver.logs.some((record) => record.resource['service.name'] === 'doctor-ok'), 'the test log record reached the collector');
+  });
+
+  it("shows the metrics' configuration and sends the test metric to the metrics' own endpoint; with that collector down only its line fails", async () => {
+    const result = await doctor({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint,
+      OTEL_SERVICE_NAME: 'doctor-metrics',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.httpEndpoint}/v1/metrics`,
+      OTEL_METRIC_EXPORT_INTERVAL: '15000',
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /OTEL_METRICS_EXPORTER\s+otlp\s+\(default\)/);
+    assert.match(result.stdout, /OTEL_METRIC_EXPORT_INTERVAL\s+15000 ms\s+\(env OTEL_METRIC_EXPORT_INTERVAL\)/);
+    assert.match(result.stdout, /OTEL_EXPORTER_OTLP_METRICS_PROTOCOL\s+http\/json\s+\(env OTEL_EXPORTER_OTLP_METRICS_PROTOCOL\)/);
+    assert.match(result.stdout, /Metric export test: one metric point to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics \(OTLP http\/json, plaintext, gzip, no headers\)\n {2}OK: /);
+    const point = receiver.metrics.find((p) => p.resource['service.name'] === 'doctor-metrics');
+    assert.ok(point, 'the test metric reached the collector');
+    assert.equal(point.name, 'otel_register.doctor.test');
+    assert.equal(receiver.metricRequests.at(-1)?.protocol, 'http/json');
+
+    const port = await freePort();
+    const failed = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `http://127.0.0.1:${port}` });
+    assert.equal(failed.code, 1, failed.stdout);
+    assert.match(failed.stdout, /Export test: one span to .*\n {2}OK: /);
+    assert.match(failed.stdout, new RegExp(`Metric export test: one metric point to http://127\\.0\\.0\\.1:${port} .*\\n {2}FAILED after \\d+ ms: 14 UNAVAILABLE: No connection established`));
+    assert.match(failed.stdout, /Log export test: one log record to .*\n {2}OK: /);
+    assert.match(failed.stdout, /Result: the test export failed \(metrics\)$/m);
+  });
+
+  it('a signal whose exporter is not otlp is not tested, and says why', async () => {
+    const result = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none' });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /Metric export test: skipped, OTEL_METRICS_EXPORTER does not include otlp \(prometheus\)/);
+    assert.match(result.stdout, /Log export test: skipped, OTEL_LOGS_EXPORTER does not include otlp \(none\)/);
   });
 
   it("shows the logs' configuration and sends a test log record to the logs' own endpoint, naming each result", async () => {
@@ -73,8 +114,9 @@ describe('npx @acme/otel-register doctor', () => {
     const failed = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${port}` });
     assert.equal(failed.code, 1, failed.stdout);
     assert.match(failed.stdout, /Export test: one span to .*\n {2}OK: /);
+    assert.match(failed.stdout, /Metric export test: one metric point to .*\n {2}OK: /);
     assert.match(failed.stdout, new RegExp(`Log export test: one log record to http://127\\.0\\.0\\.1:${port} .*\\n {2}FAILED after \\d+ ms: 14 UNAVAILABLE`));
-    assert.match(failed.stdout, /Result: the test export failed$/m);
+    assert.match(failed.stdout, /Result: the test export failed \(logs\)$/m);
   });
 
   it('against a dead port: exit 1 and the precise error', async () => {
@@ -82,7 +124,7 @@ describe('npx @acme/otel-register doctor', () => {
     const result = await doctor({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
     assert.equal(result.code, 1);
     assert.match(result.stdout, new RegExp(`FAILED after \\d+ ms: 14 UNAVAILABLE: No connection established\\. Last error: Error: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
-    assert.match(result.stdout, /Result: the test export failed$/m);
+    assert.match(result.stdout, /Result: the test export failed \(traces, metrics, logs\)$/m);
   });
 
   it('OTLP/HTTP: a collector answering 401 is reported with its status', async () => {

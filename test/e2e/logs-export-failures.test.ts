@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { startApp } from '../support/processes.ts';
+import { freePort } from '../support/services.ts';
 
 /**
  * Log records that cannot be delivered are counted and reported as spans
@@ -84,4 +85,33 @@ describe('log records that cannot be delivered are counted and reported once', (
       `@acme/otel-register: the log record queue (OTEL_BLRP_MAX_QUEUE_SIZE=10) is full: exports to ${new URL(logsCollector.grpcEndpoint).host} (OTLP grpc) cannot keep up; 90 log records dropped`,
     ]);
   });
+
+  for (const ending of ['SIGTERM', 'process.exit(3)'] as const) {
+    it(`a logs collector down until the process ends (${ending}): every record lost is counted on the way out`, async () => {
+      const serviceName = `logs-down-until-${ending}`;
+      const port = await freePort();
+      const app = await startApp('use-pino-server.cjs', {
+        flag: 'import',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: traces.grpcEndpoint, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '1000', OTEL_SERVICE_NAME: serviceName, OTEL_BLRP_SCHEDULE_DELAY: '20' },
+      });
+      await fetch(`${app.url}/log?count=30`);
+      await waitFor(() => ourLines(app.stderr()).length > 0, 'the failure line');
+      await fetch(`${app.url}/log?count=4`);
+      let logged = 34;
+      if (ending === 'SIGTERM') {
+        assert.equal((await app.stop('SIGTERM')).signal, 'SIGTERM');
+      } else {
+        await fetch(`${app.url}/exit`).catch(() => {});
+        logged += 1;
+        assert.equal((await app.exited).code, 3);
+      }
+      const lines = ourLines(app.stderr());
+      const target = `127.0.0.1:${port}`;
+      assert.match(lines[0]!, new RegExp(`^@acme/otel-register: exporting logs to ${target} \\(OTLP grpc\\) failed \\(14 UNAVAILABLE: .*\\); log records are dropped until it works again$`));
+      const atEnd = lines.slice(1).map((line) => /^@acme\/otel-register: exporting logs to (\S+) \(OTLP grpc\) still failed when the process ended; (\d+) log records were dropped while it failed$/.exec(line) ?? /^@acme\/otel-register: (\d+) log records logged just before exit could not be exported \(.+\)$/.exec(line));
+      assert.ok(atEnd.length > 0 && atEnd.every((match) => match !== null), lines.join('\n'));
+      const counted = atEnd.reduce((sum, match) => sum + Number(match!.at(-1)), 0);
+      assert.equal(counted, logged, `every record logged is counted once:\n${lines.join('\n')}`);
+    });
+  }
 });

@@ -19,6 +19,8 @@ const FIXTURES_DIR = path.join(REPO_ROOT, 'test', 'fixtures');
 const FIXTURE_DEPENDENCIES = [
   'express', 'koa', '@koa/router', 'fastify', 'pg', 'ioredis', 'axios', 'undici', '@nestjs/core', '@nestjs/common', '@nestjs/platform-express', 'reflect-metadata', 'rxjs',
   'pino', 'winston', 'bunyan',
+  // The logs API before it joined @opentelemetry/api 1.10, still used by libraries.
+  '@opentelemetry/api-logs',
   // Exit-hook libraries (signal-exit 3 and 4 side by side, under npm aliases where needed).
   'signal-exit', 'signal-exit-v3', 'write-file-atomic', 'write-file-atomic-v3', 'exit-hook', 'async-exit-hook', 'close-with-grace',
 ];

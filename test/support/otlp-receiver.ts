@@ -181,6 +181,8 @@ export interface ReceiverOptions {
   /** Keep no spans, only `counts` (the bench: hundreds of thousands of spans, decoded cheaply). */
   countOnly?: boolean;
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requireClientCert?: boolean };
+  /** Listen for gRPC on this port (a collector coming back where an app has been failing to reach it); a free one by default. */
+  grpcPort?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -585,7 +587,7 @@ export async function startOtlpReceiver(options: ReceiverOptions = {}): Promise<
     }
   });
 
-  await new Promise<void>((resolve) => grpcServer.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => grpcServer.listen(options.grpcPort ?? 0, '127.0.0.1', resolve));
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const grpcPort = (grpcServer.address() as AddressInfo).port;
   const httpPort = (httpServer.address() as AddressInfo).port;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ExportHealth, METRIC_POINTS } from '../../../src/export/export-health.ts';
+import { ExportHealth, LOG_RECORDS, METRIC_POINTS } from '../../../src/export/export-health.ts';
+import { runProcessEndReports } from '../../../src/lifecycle/process-end-reports.ts';
 
 let printed: string[] = [];
 const originalWrite = process.stderr.write;
@@ -108,6 +109,22 @@ describe('ExportHealth for spans and metrics', () => {
     assert.deepEqual(printed.slice(1), [
       '@acme/otel-register: exporting metrics to shared:4317 (OTLP grpc) works again; 40 metric points were dropped while it failed',
       '@acme/otel-register: exporting spans to shared:4317 (OTLP grpc) works again; 3 spans were dropped while it failed',
+    ]);
+  });
+
+  it("logs: an outage still on when the process ends is reported then with its count, once; spans' and metrics' only at recovery", () => {
+    const logs = new ExportHealth('end:4317 (OTLP grpc)', 100, Date.now, LOG_RECORDS);
+    const metrics = new ExportHealth('end-metrics:4317 (OTLP grpc)', undefined, Date.now, METRIC_POINTS);
+    const spans = new ExportHealth('end-spans:4317 (OTLP grpc)', 100);
+    logs.failed(10, new Error('14 UNAVAILABLE: down'));
+    logs.droppedAtFullQueue(5);
+    metrics.failed(3, new Error('14 UNAVAILABLE: down'));
+    spans.failed(7, new Error('14 UNAVAILABLE: down'));
+    printed = [];
+    runProcessEndReports();
+    runProcessEndReports();
+    assert.deepEqual(printed.filter((line) => line.includes(':4317')), [
+      '@acme/otel-register: exporting logs to end:4317 (OTLP grpc) still failed when the process ended; 15 log records were dropped while it failed',
     ]);
   });
 });
