@@ -19,16 +19,37 @@ const SHARED_WITH_INSTRUMENTATIONS: Readonly<Record<string, unknown>> = {
  * The built start.js is one bundle holding the SDK's core packages, so a
  * start-up reads one file instead of ~170. Instrumentations load later from
  * node_modules and require some of the same packages: where Node would
- * resolve one to the very version in the bundle, the bundled module is put
- * in require's cache under that file name, so they share it (one API
- * instance, no second load). Any other version loads from disk as usual.
+ * resolve one to a version the bundle can stand in for (see
+ * bundleCanStandIn), the bundled module is put in require's cache under that
+ * file name, so they share it (one API instance, no second load). Any other
+ * version loads from disk as usual.
  */
 export function shareBundledPackages(): void {
+  shareBundledPackagesFrom(undefined);
+}
+
+/**
+ * The same for the copies nested under one instrumentation package: upstream
+ * pins exact versions, so instrumentation-http 0.301.0 brings its own core
+ * 3.1.0 beside our bundled 3.1.1, about 30 more files (tens of ms) at the
+ * start of every app that serves HTTP.
+ */
+export function shareBundledPackagesWith(packageName: string): void {
+  try {
+    const entry = require.resolve(packageName);
+    const root = packageRoot(entry, packageName);
+    if (root !== undefined) shareBundledPackagesFrom(root);
+  } catch {
+    // Not resolvable: the require that follows reports it.
+  }
+}
+
+function shareBundledPackagesFrom(directory: string | undefined): void {
   if (typeof BUNDLED_PACKAGE_VERSIONS === 'undefined') return;
   for (const [name, exports] of Object.entries(SHARED_WITH_INSTRUMENTATIONS)) {
     try {
-      const entry = require.resolve(name);
-      if (require.cache[entry] !== undefined || installedVersion(entry, name) !== BUNDLED_PACKAGE_VERSIONS[name]) continue;
+      const entry = directory === undefined ? require.resolve(name) : require.resolve(name, { paths: [directory] });
+      if (require.cache[entry] !== undefined || !bundleCanStandIn(BUNDLED_PACKAGE_VERSIONS[name], installedVersion(entry, name))) continue;
       const module = new Module(entry);
       module.filename = entry;
       module.exports = exports;
@@ -40,10 +61,29 @@ export function shareBundledPackages(): void {
   }
 }
 
-function installedVersion(entry: string, name: string): string | undefined {
+/**
+ * The bundled version serves a dependent that asked for `installed` when both
+ * are the same major.minor and the bundle's patch is the same or newer: a
+ * patch release only fixes bugs, and upstream's instrumentations pin exact
+ * versions that trail the SDK's by a patch.
+ */
+export function bundleCanStandIn(bundled: string | undefined, installed: string | undefined): boolean {
+  if (bundled === undefined || installed === undefined) return false;
+  const have = /^(\d+)\.(\d+)\.(\d+)$/.exec(bundled);
+  const want = /^(\d+)\.(\d+)\.(\d+)$/.exec(installed);
+  if (have === null || want === null) return bundled === installed;
+  return have[1] === want[1] && have[2] === want[2] && Number(have[3]) >= Number(want[3]);
+}
+
+function packageRoot(entry: string, name: string): string | undefined {
   const marker = `${path.sep}node_modules${path.sep}${name.split('/').join(path.sep)}${path.sep}`;
   const root = entry.lastIndexOf(marker);
-  if (root < 0) return undefined;
-  const manifest = JSON.parse(readFileSync(path.join(entry.slice(0, root + marker.length), 'package.json'), 'utf8')) as { version?: string };
+  return root < 0 ? undefined : entry.slice(0, root + marker.length);
+}
+
+function installedVersion(entry: string, name: string): string | undefined {
+  const root = packageRoot(entry, name);
+  if (root === undefined) return undefined;
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string };
   return manifest.version;
 }

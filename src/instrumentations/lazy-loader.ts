@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
+import { shareBundledPackagesWith } from '../bundled-packages.ts';
 import { printLine } from '../logging.ts';
 import { OWN_INSTRUMENTATIONS } from './own.ts';
 import type { InstrumentationEntry } from './table.ts';
@@ -118,6 +119,7 @@ export class LazyInstrumentationLoader {
     try {
       const exportName = entry.implementation?.exportName ?? entry.exportName;
       const source = entry.implementation === undefined ? entry.packageName : ownImplementationPath(entry.implementation.file);
+      if (entry.own !== true) shareBundledPackagesWith(entry.packageName);
       const exported = entry.own === true
         ? (OWN_INSTRUMENTATIONS as unknown as Record<string, InstrumentationClass>)
         : // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -9,6 +9,8 @@ interface Loaded {
   ownFiles: string[];
   /** Whether anything subscribes to Fastify's handler tracing channel (our Fastify instrumentation does). */
   fastifyChannel: boolean;
+  /** Distinct @opentelemetry/core module instances in require's cache. */
+  coreInstances: number;
   stderr: string;
 }
 
@@ -35,6 +37,11 @@ describe('start-up loads only what the app uses', () => {
   it('requiring express loads the express and http instrumentations and no other', async () => {
     const { packages } = await loadedPackages(['express']);
     assert.deepEqual(instrumentationPackages(packages), ['@opentelemetry/instrumentation-express', '@opentelemetry/instrumentation-http']);
+  });
+
+  it('instrumentation-http, which pins core 3.1.0 under its own node_modules, is handed the bundled core 3.1.1 instead of loading a second copy', async () => {
+    const { coreInstances } = await loadedPackages(['express']);
+    assert.equal(coreInstances, 1);
   });
 
   it("requiring fastify subscribes to Fastify's handler channel and loads the http instrumentation only; requiring express does not subscribe", async () => {
