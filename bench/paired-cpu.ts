@@ -47,7 +47,7 @@ function load(url: string, seconds: number) {
 async function start(spec: string): Promise<Server> {
   const [head = '', envSpec = ''] = spec.split('|');
   const [label = head, register = 'bare'] = head.split('=');
-  const own = Object.fromEntries(envSpec.split(';').filter(Boolean).map((pair) => pair.split(':') as [string, string]));
+  const own = Object.fromEntries(envSpec.split(';').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf(':')), pair.slice(pair.indexOf(':') + 1)] as [string, string]));
   const args = register === 'bare' ? [] : ['--import', path.resolve(register)];
   const env = { PATH: process.env.PATH ?? '', HOME: '/tmp', OTEL_TRACES_EXPORTER: 'none', ...own };
   const child = spawn('taskset', ['-c', '0', process.execPath, ...args, FIXTURE], { env, stdio: ['ignore', 'pipe', 'inherit'] });
