@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { ofService, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { runScript } from '../support/processes.ts';
 
 /**
@@ -16,8 +16,6 @@ before(async () => {
 after(async () => {
   await receiver.close();
 });
-
-const ofService = (serviceName: string) => (record: { resource: Record<string, unknown> }) => record.resource['service.name'] === serviceName;
 
 describe('log records over each OTLP protocol', () => {
   const cases = [

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ReceivedLogRecord } from '../support/otlp-logs.ts';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
+import { ofService, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 import { runScript, type LoaderFlag } from '../support/processes.ts';
+import { withoutCorrelationFields, withoutRunVariance } from '../support/log-lines.ts';
 
 /**
  * OTEL_LOGS_EXPORTER (otlp by default): what pino, winston and bunyan log
@@ -29,16 +30,6 @@ const LIBRARIES: Library[] = [
   { name: 'bunyan', fixture: 'use-bunyan.cjs', records: 8, severityText: { info: 'info', warn: 'warn', error: 'error' } },
 ];
 
-const CORRELATION_FIELD = /"(trace_id|span_id|trace_flags)":"[0-9a-f]+",?/g;
-
-function withoutCorrelationFields(output: string): string {
-  return output.replace(CORRELATION_FIELD, '').replace(/,}/g, '}');
-}
-
-function withoutRunVariance(output: string): string {
-  return output.replace(/"time":("[^"]*"|\d+)/g, '"time":T').replace(/"pid":\d+/g, '"pid":P');
-}
-
 let receiver: OtlpReceiver;
 before(async () => {
   receiver = await startOtlpReceiver();
@@ -46,8 +37,6 @@ before(async () => {
 after(async () => {
   await receiver.close();
 });
-
-const ofService = (serviceName: string) => (record: { resource: Record<string, unknown> }) => record.resource['service.name'] === serviceName;
 
 function serverSpansOf(spans: readonly ReceivedSpan[], serviceName: string): ReceivedSpan[] {
   return spans.filter((span) => ofService(serviceName)(span) && span.kind === 'SERVER');

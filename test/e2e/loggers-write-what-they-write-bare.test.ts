@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { runScript, type LoaderFlag } from '../support/processes.ts';
+import { withoutCorrelationFields, withoutRunVariance } from '../support/log-lines.ts';
 
 /**
  * pino, winston and bunyan write exactly what they write without the loader,
@@ -54,18 +55,6 @@ const SCENARIOS: Scenario[] = [
     checks: ['CHECK streams: stream,raw,file', 'CHECK levels: 30,30,30', 'CHECK loggers are instances of the export: true true'],
   },
 ];
-
-const CORRELATION_FIELD = /"(trace_id|span_id|trace_flags)":"[0-9a-f]+",?/g;
-
-/** The documented difference: the three correlation fields, wherever the library put them in the line. */
-function withoutCorrelationFields(output: string): string {
-  return output.replace(CORRELATION_FIELD, '').replace(/,}/g, '}');
-}
-
-/** What differs between any two runs, with or without the loader. */
-function withoutRunVariance(output: string): string {
-  return output.replace(/"time":("[^"]*"|\d+)/g, '"time":T').replace(/"pid":\d+/g, '"pid":P');
-}
 
 let receiver: OtlpReceiver;
 before(async () => {

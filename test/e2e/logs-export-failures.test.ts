@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { ofService, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { startApp } from '../support/processes.ts';
 import { freePort } from '../support/services.ts';
 
@@ -20,8 +20,6 @@ before(async () => {
 after(async () => {
   await Promise.all([traces.close(), logsCollector.close()]);
 });
-
-const ofService = (serviceName: string) => (record: { resource: Record<string, unknown> }) => record.resource['service.name'] === serviceName;
 const ourLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('@acme/otel-register:'));
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { ofService, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { runScript, startApp } from '../support/processes.ts';
 
 /**
@@ -17,8 +17,6 @@ before(async () => {
 after(async () => {
   await receiver.close();
 });
-
-const ofService = (serviceName: string) => (record: { resource: Record<string, unknown> }) => record.resource['service.name'] === serviceName;
 
 describe('queued log records are flushed when the process ends', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -3,34 +3,8 @@
  * ExportLogsServiceRequest decoded from protobuf (gRPC, OTLP/HTTP) or
  * OTLP/JSON into flat records tests can assert on.
  */
-import protobuf from 'protobufjs';
+import { ExportLogsRequest } from './otlp-proto.ts';
 import { anyValue, hex, keyValues, toBigInt } from './otlp-receiver.ts';
-
-// Field numbers from opentelemetry-proto: logs/v1/logs.proto, collector/logs/v1/logs_service.proto.
-const LOGS_PROTO = `
-syntax = "proto3";
-package otlplogs;
-message AnyValue {
-  oneof value {
-    string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4;
-    ArrayValue array_value = 5; KeyValueList kvlist_value = 6; bytes bytes_value = 7;
-  }
-}
-message ArrayValue { repeated AnyValue values = 1; }
-message KeyValueList { repeated KeyValue values = 1; }
-message KeyValue { string key = 1; AnyValue value = 2; }
-message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; uint32 dropped_attributes_count = 4; }
-message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
-message LogRecord {
-  fixed64 time_unix_nano = 1; fixed64 observed_time_unix_nano = 11; int32 severity_number = 2; string severity_text = 3;
-  AnyValue body = 5; repeated KeyValue attributes = 6; uint32 dropped_attributes_count = 7; fixed32 flags = 8;
-  bytes trace_id = 9; bytes span_id = 10; string event_name = 12;
-}
-message ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; string schema_url = 3; }
-message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; string schema_url = 3; }
-message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
-`;
-const ExportLogsRequest = protobuf.parse(LOGS_PROTO, { keepCase: true }).root.lookupType('otlplogs.ExportLogsServiceRequest');
 
 export const LOGS_GRPC_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 export const LOGS_HTTP_PATH = '/v1/logs';
