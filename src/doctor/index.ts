@@ -15,7 +15,9 @@ import { TracerProvider, type ReadableSpan, type SpanProcessor } from '@opentele
 import { readConfig, type Config } from '../config/index.ts';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { readRaw } from '../config/parse.ts';
+import { createEncodedSpanSender, EncodedSpanExporter, isEncodedProtocol } from '../export/encoded-span-exporter.ts';
 import { createOtlpExporter } from '../export/otlp-exporter.ts';
+import { SpanEncoder } from '../export/span-encoder.ts';
 import { INSTRUMENTATIONS } from '../instrumentations/table.ts';
 import { createOtlpLogExporter } from '../logs/otlp-log-exporter.ts';
 import { createOtlpMetricExporter } from '../metrics/otlp-metric-exporter.ts';
@@ -228,9 +230,11 @@ async function testExport(config: Config, version: string, write: Write): Promis
   write(`Export test: one span to ${otlp.url} (${describeTransport(otlp)})`);
   const span = makeTestSpan(config, version);
   const timeoutMs = Math.min(otlp.timeoutMs, 10_000);
-  const exporter = createOtlpExporter({ ...otlp, timeoutMs }, { retry: false });
   const startedAt = Date.now();
-  const error = await exportOnce(exporter, [span], timeoutMs);
+  // The app's own path: grpc and http/protobuf spans are encoded at their end and sent by our transport.
+  const error = isEncodedProtocol(otlp.protocol)
+    ? await exportOnce(new EncodedSpanExporter(createEncodedSpanSender({ ...otlp, protocol: otlp.protocol, timeoutMs }, { retry: false })), [new SpanEncoder().encode(span)], timeoutMs)
+    : await exportOnce(createOtlpExporter({ ...otlp, timeoutMs }, { retry: false }), [span], timeoutMs);
   if (error === undefined) {
     write(`  OK: the collector accepted it in ${Date.now() - startedAt} ms (trace id ${span.spanContext().traceId})`);
     return true;

@@ -106,8 +106,8 @@ interface ProtoField {
   bytes?: Uint8Array;
 }
 
-/** Just enough protobuf wire format for the three messages above: varints and length-delimited fields. */
-function fieldsOf(buffer: Uint8Array): ProtoField[] {
+/** Just enough protobuf wire format for small answers (the three messages above, a partial success): varints and length-delimited fields. */
+export function fieldsOf(buffer: Uint8Array): ProtoField[] {
   const fields: ProtoField[] = [];
   let offset = 0;
   const varint = (): number => {
