@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
-import { diag } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { OtlpConfig } from '../config/otlp.ts';
-import { GrpcUnaryClient } from './grpc-client.ts';
-import { fieldsOf, GrpcRetryingExporter, type BatchSender } from './grpc-retry.ts';
+import { GrpcRetryingExporter, type BatchSender } from './grpc-retry.ts';
+import { grpcProxyVariable, OtlpGrpcExporter, type OtlpGrpcService } from './otlp-grpc-exporter.ts';
 import type { ItemExporter } from './lazy-exporter.ts';
 import type { EncodedSpan } from './span-encoder.ts';
 import { assembleTraceRequest, type TraceRequest } from './trace-request.ts';
@@ -45,6 +44,7 @@ export interface EncodedSenderOptions {
 }
 
 const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+const TRACE_SERVICE: OtlpGrpcService<TraceRequest> = { methodPath: TRACE_EXPORT_PATH, serialize: (request) => request.bytes, rejectedName: 'rejectedSpans' };
 
 /**
  * The transport for an already encoded ExportTraceServiceRequest.
@@ -62,69 +62,13 @@ const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/
 export function createEncodedSpanSender(otlp: OtlpConfig & { protocol: EncodedProtocol }, options: EncodedSenderOptions = {}): BatchSender<TraceRequest> {
   const common = { url: otlp.url, timeoutMillis: otlp.timeoutMs, compression: otlp.compression };
   if (otlp.protocol === 'grpc') {
-    const sender = grpcProxyVariable(process.env) === undefined ? new GrpcTraceSender(otlp) : upstreamGrpcSender(common);
+    const sender = grpcProxyVariable(process.env) === undefined ? new OtlpGrpcExporter(otlp, TRACE_SERVICE) : upstreamGrpcSender(common);
     return options.retry === false ? sender : new GrpcRetryingExporter(sender, otlp.timeoutMs);
   }
   const exporterRequire = requireBeside('@opentelemetry/exporter-trace-otlp-proto');
   const http = exporterRequire('@opentelemetry/otlp-exporter-base/node-http') as typeof import('@opentelemetry/otlp-exporter-base/node-http');
   const config = http.convertLegacyHttpOptions({ ...common, headers: { ...otlp.headers } } as Parameters<typeof http.convertLegacyHttpOptions>[0], 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
   return http.createOtlpHttpExportDelegate(config, passThroughSerializer(exporterRequire), 'otlp_http_span_exporter', SPAN_COUNT, undefined);
-}
-
-/** The proxy variable grpc-js would use for this channel (it reads these three, lower-case only). */
-export function grpcProxyVariable(env: NodeJS.ProcessEnv): string | undefined {
-  return ['grpc_proxy', 'https_proxy', 'http_proxy'].find((name) => env[name] !== undefined && env[name] !== '');
-}
-
-/** One gRPC Export call per batch; the answer's partial success is logged as upstream logs it. */
-class GrpcTraceSender implements BatchSender<TraceRequest> {
-  private readonly client: GrpcUnaryClient;
-  private readonly timeoutMs: number;
-
-  constructor(otlp: OtlpConfig) {
-    this.client = new GrpcUnaryClient({
-      url: otlp.url,
-      metadata: otlp.headers,
-      compression: otlp.compression,
-      certificateFile: otlp.certificateFile,
-      clientKeyFile: otlp.clientKeyFile,
-      clientCertificateFile: otlp.clientCertificateFile,
-      defaultRootsFile: process.env.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH || undefined,
-      userAgent: USER_AGENT,
-    });
-    this.timeoutMs = otlp.timeoutMs;
-  }
-
-  export(request: TraceRequest, resultCallback: (result: ExportResult) => void): void {
-    this.client.call(TRACE_EXPORT_PATH, request.bytes, this.timeoutMs, (error, answer) => {
-      if (error !== undefined) return resultCallback({ code: ExportResultCode.FAILED, error });
-      logPartialSuccess(answer);
-      resultCallback({ code: ExportResultCode.SUCCESS });
-    });
-  }
-
-  shutdown(): Promise<void> {
-    this.client.close();
-    return Promise.resolve();
-  }
-}
-
-const USER_AGENT = 'OTel-OTLP-Exporter-JavaScript @acme/otel-register';
-
-/** ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1 { int64 rejected_spans = 1; string error_message = 2 } }. */
-function logPartialSuccess(answer: Buffer | undefined): void {
-  if (answer === undefined || answer.length === 0) return;
-  try {
-    const partial = fieldsOf(answer).find((field) => field.number === 1)?.bytes;
-    if (partial === undefined) return;
-    const fields = fieldsOf(partial);
-    const rejectedSpans = fields.find((field) => field.number === 1)?.varint;
-    const errorMessage = fields.find((field) => field.number === 2)?.bytes;
-    if (rejectedSpans === undefined && errorMessage === undefined) return;
-    diag.warn('Received Partial Success response:', JSON.stringify({ rejectedSpans, errorMessage: errorMessage === undefined ? undefined : Buffer.from(errorMessage).toString('utf8') }));
-  } catch {
-    // An answer we cannot read does not undo a delivered batch.
-  }
 }
 
 /** Upstream's gRPC transport (grpc-js) for our bytes: used where a proxy variable is set. */
@@ -146,7 +90,7 @@ function upstreamGrpcSender(common: { url: string; timeoutMillis: number; compre
 const SPAN_COUNT = { name: 'span' as const, countItems: (request: TraceRequest) => request.spanCount };
 
 /** A require() that resolves as the named package does: the transport versions its exporter uses. */
-function requireBeside(exporterPackage: string): NodeJS.Require {
+export function requireBeside(exporterPackage: string): NodeJS.Require {
   return createRequire(require.resolve(exporterPackage));
 }
 

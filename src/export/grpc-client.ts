@@ -233,10 +233,10 @@ export class GrpcUnaryClient {
 /** Headers the protocol sets: OTEL_EXPORTER_OTLP_HEADERS cannot replace them. */
 const RESERVED_HEADERS = new Set(['content-type', 'te', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'user-agent', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'proxy-connection']);
 
-/** A pending stream's error wraps the session's ("The pending stream has been canceled (caused by: …)"): say the cause. */
+/** A pending stream's error wraps the session's ("The pending stream has been canceled (caused by: …)"): say the cause, as grpc-js does (`Error: connect ECONNREFUSED …`). */
 function causeOf(error: Error): string {
   const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : error.message;
+  return String(cause instanceof Error ? cause : error);
 }
 
 function frame(message: Uint8Array, compressed: boolean): Buffer {

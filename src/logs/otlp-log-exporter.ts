@@ -1,8 +1,10 @@
-import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { GrpcRetryingExporter } from '../export/grpc-retry.ts';
 import type { OtlpExporterOptions } from '../export/otlp-exporter.ts';
+import { requireBeside } from '../export/encoded-span-exporter.ts';
+import { grpcProxyVariable, OtlpGrpcExporter } from '../export/otlp-grpc-exporter.ts';
 
 /**
  * The upstream OTLP log record exporter for the configured protocol, built as
@@ -15,8 +17,7 @@ export function createOtlpLogExporter(otlp: OtlpConfig, options: OtlpExporterOpt
   const common = { url: otlp.url, timeoutMillis: otlp.timeoutMs, compression: otlp.compression };
   switch (otlp.protocol) {
     case 'grpc': {
-      const { OTLPLogExporter } = require('@opentelemetry/exporter-logs-otlp-grpc') as typeof import('@opentelemetry/exporter-logs-otlp-grpc');
-      const exporter = new OTLPLogExporter(common as ConstructorParameters<typeof OTLPLogExporter>[0]);
+      const exporter = grpcProxyVariable(process.env) === undefined ? ourGrpcLogExporter(otlp) : upstreamGrpcLogExporter(common);
       // The retry policy only forwards export()/shutdown(): it works for any OTLP exporter.
       return options.retry === false ? exporter : (new GrpcRetryingExporter(exporter as unknown as SpanExporter, otlp.timeoutMs) as unknown as LogRecordExporter);
     }
@@ -29,4 +30,20 @@ export function createOtlpLogExporter(otlp: OtlpConfig, options: OtlpExporterOpt
       return new OTLPLogExporter({ ...common, headers: { ...otlp.headers } } as ConstructorParameters<typeof OTLPLogExporter>[0]);
     }
   }
+}
+
+/** Log records over our gRPC transport (see export/otlp-grpc-exporter.ts), encoded by upstream's serializer, as its exporter encodes them. */
+function ourGrpcLogExporter(otlp: OtlpConfig): LogRecordExporter {
+  const transformer = requireBeside('@opentelemetry/exporter-logs-otlp-grpc')('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+  return new OtlpGrpcExporter<ReadableLogRecord[]>(otlp, {
+    methodPath: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+    serialize: (records) => transformer.ProtobufLogsSerializer.serializeRequest(records)!,
+    rejectedName: 'rejectedLogRecords',
+  });
+}
+
+/** Upstream's exporter and grpc-js transport: used where a proxy variable is set. */
+function upstreamGrpcLogExporter(common: { url: string; timeoutMillis: number; compression: string }): LogRecordExporter {
+  const { OTLPLogExporter } = require('@opentelemetry/exporter-logs-otlp-grpc') as typeof import('@opentelemetry/exporter-logs-otlp-grpc');
+  return new OTLPLogExporter(common as ConstructorParameters<typeof OTLPLogExporter>[0]);
 }

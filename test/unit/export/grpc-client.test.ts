@@ -4,7 +4,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcCallError, GrpcUnaryClient, type CallCallback, type GrpcTarget } from '../../../src/export/grpc-client.ts';
-import { grpcProxyVariable } from '../../../src/export/encoded-span-exporter.ts';
+import { grpcProxyVariable } from '../../../src/export/otlp-grpc-exporter.ts';
 import { retryInfoDelayMs } from '../../../src/export/grpc-retry.ts';
 
 /**
@@ -162,7 +162,7 @@ describe('gRPC client (against grpc-js’s server)', () => {
     const { error } = await call(client, Buffer.from('x'));
     client.close();
     assert.equal(error?.code, 14);
-    assert.match(error!.message, /^14 UNAVAILABLE: No connection established\. Last error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+    assert.match(error!.message, /^14 UNAVAILABLE: No connection established\. Last error: Error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
   });
 
   it('metadata HTTP/2 refuses fails the call with the cause, without printing the value', async () => {
