@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { GRPC_STATUS_NAMES, GrpcStatus } from './grpc-status.ts';
 
 /**
  * Unary gRPC calls (one request message, one answer) over a single
@@ -33,17 +34,7 @@ export interface GrpcTarget {
   readonly userAgent: string;
 }
 
-/** gRPC status codes, by number, for messages in grpc-js's form (`14 UNAVAILABLE: …`). */
-const STATUS_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
-const CANCELLED = 1;
-const UNKNOWN = 2;
-const DEADLINE_EXCEEDED = 4;
-const PERMISSION_DENIED = 7;
-const RESOURCE_EXHAUSTED = 8;
-const UNIMPLEMENTED = 12;
-const INTERNAL = 13;
-const UNAVAILABLE = 14;
-const UNAUTHENTICATED = 16;
+const { CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, UNAUTHENTICATED } = GrpcStatus;
 
 /** A failed call, shaped as grpc-js's ServiceError: grpc-retry.ts reads `code` and the RetryInfo in `metadata`. */
 export class GrpcCallError extends Error {
@@ -52,7 +43,8 @@ export class GrpcCallError extends Error {
   readonly metadata: { get(key: string): Buffer[] };
 
   constructor(code: number, details: string, statusDetails?: Buffer) {
-    super(`${code} ${STATUS_NAMES[code] ?? 'UNKNOWN'}: ${details}`);
+    // grpc-js's wording (`14 UNAVAILABLE: …`), which users and our tests know.
+    super(`${code} ${GRPC_STATUS_NAMES[code] ?? 'UNKNOWN'}: ${details}`);
     this.code = code;
     this.details = details;
     // Only the status details: the other trailers are the server's, and none of our business to keep.
@@ -174,7 +166,7 @@ export class GrpcUnaryClient {
     if (statusSource !== undefined) {
       const code = Number(statusSource['grpc-status']);
       if (code === 0) return { answer: readAnswer(Buffer.concat(chunks), headers?.['grpc-encoding']) };
-      const statusCode = Number.isInteger(code) && code > 0 && code < STATUS_NAMES.length ? code : UNKNOWN;
+      const statusCode = Number.isInteger(code) && code > 0 && code < GRPC_STATUS_NAMES.length ? code : UNKNOWN;
       const details = statusSource['grpc-status-details-bin'];
       return { error: new GrpcCallError(statusCode, decodeGrpcMessage(statusSource['grpc-message']), typeof details === 'string' ? Buffer.from(details, 'base64') : undefined) };
     }

@@ -1,6 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { exitDeadline } from '../lifecycle/exit-deadline.ts';
+import { GrpcStatus } from './grpc-status.ts';
 
 /**
  * Upstream's OTLP/HTTP exporters retry (429/502/503/504 and network errors,
@@ -12,8 +13,8 @@ import { exitDeadline } from '../lifecycle/exit-deadline.ts';
  * used. Same budget as upstream's HTTP retries: at most 5 retries, 1 s first
  * backoff growing 1.5x up to 5 s, all within one OTLP timeout.
  */
-const RETRYABLE_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 10 /* ABORTED */, 11 /* OUT_OF_RANGE */, 14 /* UNAVAILABLE */, 15 /* DATA_LOSS */]);
-const RESOURCE_EXHAUSTED = 8;
+const RETRYABLE_CODES = new Set([GrpcStatus.CANCELLED, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.ABORTED, GrpcStatus.OUT_OF_RANGE, GrpcStatus.UNAVAILABLE, GrpcStatus.DATA_LOSS]);
+const { RESOURCE_EXHAUSTED } = GrpcStatus;
 const MAX_RETRIES = 5;
 const INITIAL_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
