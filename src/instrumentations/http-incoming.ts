@@ -1,9 +1,10 @@
 import { EventEmitter, errorMonitor } from 'node:events';
 import path from 'node:path';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core';
 import type { UpstreamClientUtils } from './http-outgoing.ts';
 import { incomingRequestAttributes, type IncomingRequestLike } from './http-request-attributes.ts';
+import { REQUEST_ROOT_CONTEXT } from '../linked-context.ts';
 
 type Listener = (...args: unknown[]) => void;
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => unknown;
@@ -82,7 +83,7 @@ export function createIncomingRequestFunction(instrumentation: IncomingInstrumen
     };
     const attributes = incomingRequestAttributes(request as unknown as IncomingRequestLike, options) ?? utils.getIncomingRequestAttributes(request, options, instrumentation._diag);
     Object.assign(attributes, instrumentation._headerCapture.server.captureRequestHeaders((header) => request.headers[header]));
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const parent = propagation.extract(REQUEST_ROOT_CONTEXT, request.headers);
     const span = instrumentation.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
     const rpcMetadata: HTTPMetadata = { type: RPCType.HTTP, span };
     let ended = false;
