@@ -61,17 +61,19 @@ export function loadUpstreamHttpUtils(): UpstreamHttpUtils | null {
  * - the span is ended by a flag of the request's closure, not a WeakSet entry.
  */
 export function createIncomingRequestFunction(instrumentation: IncomingInstrumentation, utils: UpstreamHttpUtils, observeEmit: ObserveEmit, component: string, original: Emit): Emit {
-  return function incomingRequest(this: unknown, event: string | symbol, ...args: unknown[]) {
-    if (event !== 'request') return original.apply(this, [event, ...args]);
-    const request = args[0] as { method?: string; headers: Record<string, unknown> } & EventEmitter;
-    const response = args[1] as { statusCode?: number; getHeader(name: string): unknown } & EventEmitter;
+  return function incomingRequest(this: unknown, event: string | symbol) {
+    // The server's emit arguments, handed on as they came (no rest array and copy of it per request).
+    const emitArgs = arguments as unknown as [string | symbol, ...unknown[]];
+    if (event !== 'request') return original.apply(this, emitArgs);
+    const request = emitArgs[1] as { method?: string; headers: Record<string, unknown> } & EventEmitter;
+    const response = emitArgs[2] as { statusCode?: number; getHeader(name: string): unknown } & EventEmitter;
     const config = instrumentation.getConfig();
     const ignore = config.ignoreIncomingRequestHook as ((request: unknown) => boolean) | undefined;
     if (ignore !== undefined && ignoredSafely(ignore, request, instrumentation._diag)) {
       return context.with(suppressTracing(context.active()), () => {
         context.bind(context.active(), request);
         context.bind(context.active(), response);
-        return original.apply(this, [event, ...args]);
+        return original.apply(this, emitArgs);
       });
     }
     const method = request.method || 'GET';
@@ -110,7 +112,7 @@ export function createIncomingRequestFunction(instrumentation: IncomingInstrumen
         endWithError(error as Error);
       });
       try {
-        return original.apply(this, [event, ...args]);
+        return original.apply(this, emitArgs);
       } catch (error) {
         if (error) endWithError(error as Error);
         throw error;
