@@ -1,3 +1,4 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter, errorMonitor } from 'node:events';
 import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -51,6 +52,17 @@ function stateOf(emitter: EventEmitter): EmitterState {
  * EventEmitter's gets a non-enumerable `emit` on the instance instead.
  */
 export class EmitterBindingContextManager extends AsyncLocalStorageContextManager {
+  /**
+   * Upstream's with(), without the bound copy of `fn` it makes whenever a
+   * `this` is given (`fn.bind(thisArg)` on every call): `fn` is applied with
+   * it instead. The same call, the same `this` and arguments.
+   */
+  override with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    const storage = (this as unknown as { _asyncLocalStorage: AsyncLocalStorage<Context> })._asyncLocalStorage;
+    if (thisArg == null) return storage.run(context, fn, ...args);
+    return storage.run(context, applyWithThis, fn as unknown as (...args: unknown[]) => unknown, thisArg, args) as ReturnType<F>;
+  }
+
   override bind<T>(context: Context, target: T): T {
     if (target instanceof EventEmitter) return this.bindEmitter(context, target) as T;
     return super.bind(context, target);
@@ -82,6 +94,10 @@ export function observeEmit(emitter: EventEmitter, event: string | symbol, liste
   const list = byEvent.get(key);
   if (list === undefined) byEvent.set(key, [listener]);
   else list.push(listener);
+}
+
+function applyWithThis(fn: (...args: unknown[]) => unknown, thisArg: unknown, args: unknown[]): unknown {
+  return fn.apply(thisArg, args);
 }
 
 function patchEventEmitterEmit(): void {

@@ -1,8 +1,8 @@
 import { context as contextApi, INVALID_SPANID, INVALID_TRACEID, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { RandomIdGenerator, TracerProvider, type IdGenerator, type TracerProviderOptions } from '@opentelemetry/sdk-trace';
+import { leanStartSpan, RANDOM_TRACE_ID_FLAG, rememberSpanClass } from './lean-start-span.ts';
 
-/** W3C Trace Context Level 2, "Random Trace ID Flag": the second bit of trace-flags. */
-export const RANDOM_TRACE_ID_FLAG = 0x02;
+export { RANDOM_TRACE_ID_FLAG };
 
 type StartSpan = Tracer['startSpan'];
 
@@ -26,7 +26,8 @@ type StartSpan = Tracer['startSpan'];
  * propagate too) can do it. The span context object is the SDK's own, fresh
  * for each span, so it is updated in place: span, exporter and propagators
  * all read the same object. Span processors' onStart sees the flags before
- * the fix; ours do not read them there.
+ * the fix; ours do not read them there. The spans of every request take the
+ * lean copy of startSpan (lean-start-span.ts), which builds the flags whole.
  */
 export class RandomTraceIdFlagTracerProvider extends TracerProvider {
   readonly #newTraceIdsAreRandom: boolean;
@@ -42,7 +43,9 @@ export class RandomTraceIdFlagTracerProvider extends TracerProvider {
     if (!this.#patched.has(tracer)) {
       this.#patched.add(tracer);
       // An own property: the SDK's startActiveSpan calls this.startSpan, so it goes through here too.
-      tracer.startSpan = withRandomTraceIdFlag(tracer.startSpan.bind(tracer), this.#newTraceIdsAreRandom);
+      const sdkStartSpan = withRandomTraceIdFlag(tracer.startSpan.bind(tracer), this.#newTraceIdsAreRandom);
+      // The lean copy of the SDK's startSpan sets the flag itself; what it does not handle goes to the SDK's, then the fix below.
+      tracer.startSpan = leanStartSpan(tracer, sdkStartSpan, this.#newTraceIdsAreRandom) ?? sdkStartSpan;
     }
     return tracer;
   }
@@ -56,6 +59,7 @@ function drawsRandomTraceIds(idGenerator: IdGenerator | undefined): boolean {
 function withRandomTraceIdFlag(startSpan: StartSpan, newTraceIdsAreRandom: boolean): StartSpan {
   return function startSpanWithRandomTraceIdFlag(name: string, options?: SpanOptions, context: Context = contextApi.active()): Span {
     const span = startSpan(name, options, context);
+    rememberSpanClass(span);
     try {
       return setRandomTraceIdFlag(span, randomTraceIdFlagFor(span, options, context, newTraceIdsAreRandom));
     } catch {

@@ -37,6 +37,23 @@ interface Registration {
   readonly router: object;
   /** The path given to use()/route(), as upstream's getLayerPath reads it. */
   readonly path: string | undefined;
+  /** What the layer's last step derived from the request's paths, reused while they are the same. */
+  route: RouteCache | undefined;
+}
+
+interface LayerMetadata {
+  readonly attributes: { readonly 'express.name': string; readonly 'express.type': string };
+  readonly name: string;
+}
+
+interface RouteCache {
+  /** A copy of the request's paths this was derived from. */
+  readonly paths: readonly string[];
+  readonly constructedRoute: string;
+  /** layerMetadata() for the inputs below; undefined for a router, whose name reads its stack (which may grow). */
+  readonly metadata: LayerMetadata | undefined;
+  readonly layerName: unknown;
+  readonly layerHasPath: boolean;
 }
 
 interface OpenStep {
@@ -46,6 +63,9 @@ interface OpenStep {
   readonly traced: boolean;
   /** The span that was active when the step started: what follows its `next` runs under it again. */
   readonly parentSpan: Span | undefined;
+  /** The context the step started from, and the one its layer ran in. */
+  readonly parentContext: Context | undefined;
+  readonly runContext: Context | undefined;
   span: Span | undefined;
 }
 
@@ -116,7 +136,7 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
 
   private register(layer: Layer, router: object, path: string | undefined): void {
     if (this.registrations.get(layer) !== undefined) return;
-    this.registrations.set(layer, { router, path });
+    this.registrations.set(layer, { router, path, route: undefined });
     this.patchLayerPrototype(Object.getPrototypeOf(layer) as Record<string, unknown> | null);
   }
 
@@ -141,7 +161,7 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
           const resumed = instrumentation.closeSteps(req, registration.router, error);
           // Upstream leaves error handlers (four parameters) untraced.
           if (resumed === undefined) return original.apply(this, arguments as unknown as unknown[]);
-          return context.with(resumed, original as (...a: unknown[]) => unknown, this, ...(arguments as unknown as unknown[]));
+          return context.with(resumed, applyTo, undefined, original, this, arguments as unknown as unknown[]);
         },
       );
     }
@@ -152,34 +172,37 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
     const resumed = this.closeSteps(req, registration.router, undefined);
     // Upstream leaves error handlers' layers as they are.
     if (typeof layer.handle !== 'function' || layer.handle.length === 4) {
-      return resumed === undefined ? original.apply(self, args) : context.with(resumed, original as (...a: unknown[]) => unknown, self, ...args);
+      return resumed === undefined ? original.apply(self, args) : context.with(resumed, applyTo, undefined, original, self, args);
     }
     const state = this.stateOf(req);
     const pathStored = registration.path !== undefined;
     if (pathStored) state.paths.push(registration.path!);
-    const constructedRoute = constructedRouteOf(state.paths);
+    const route = routeOf(registration, layer, state.paths);
+    const constructedRoute = route.constructedRoute;
     const matchedRoute = actualMatchedRoute(req as { originalUrl?: string }, state.paths, constructedRoute);
-    const metadata = layerMetadata(constructedRoute, layer, registration.path);
+    const metadata = route.metadata ?? layerMetadata(constructedRoute, layer, registration.path);
     const type = metadata.attributes['express.type'];
     const parentContext = resumed ?? context.active();
     const rpcMetadata = getRPCMetadata(parentContext);
     if (rpcMetadata?.type === RPCType.HTTP) rpcMetadata.route = matchedRoute;
     const parentSpan = trace.getSpan(parentContext);
     if (parentSpan === undefined) {
-      state.open.push({ router: registration.router, pathStored, traced: false, parentSpan, span: undefined });
+      state.open.push({ router: registration.router, pathStored, traced: false, parentSpan, parentContext: undefined, runContext: undefined, span: undefined });
       return original.apply(self, args);
     }
-    const spanName = (this as unknown as { _getSpanName(info: object, name: string): string })._getSpanName({ request: req, layerType: type, route: constructedRoute }, metadata.name);
-    const span = this.tracer.startSpan(spanName, { attributes: { [ATTR_HTTP_ROUTE]: matchedRoute, ...metadata.attributes } }, parentContext);
-    const open: OpenStep = { router: registration.router, pathStored, traced: true, parentSpan, span };
-    let runContext = trace.setSpan(parentContext, span);
-    if (type === 'router') {
+    // Upstream's _getSpanName, without building its argument when there is no hook to hand it to.
+    const spanName = typeof this.getConfig().spanNameHook === 'function' ? (this as unknown as { _getSpanName(info: object, name: string): string })._getSpanName({ request: req, layerType: type, route: constructedRoute }, metadata.name) : metadata.name;
+    const span = this.tracer.startSpan(spanName, { attributes: { [ATTR_HTTP_ROUTE]: matchedRoute, 'express.name': metadata.attributes['express.name'], 'express.type': type } }, parentContext);
+    const isRouter = type === 'router';
+    // A router's span ends at once: its layers run in the context it started from.
+    const runContext = isRouter ? parentContext : trace.setSpan(parentContext, span);
+    const open: OpenStep = { router: registration.router, pathStored, traced: true, parentSpan, parentContext, runContext, span };
+    if (isRouter) {
       span.end();
       open.span = undefined;
-      runContext = parentContext;
     }
     state.open.push(open);
-    return context.with(runContext, original as (...a: unknown[]) => unknown, self, ...args);
+    return context.with(runContext, applyTo, undefined, original, self, args);
   }
 
   /**
@@ -208,7 +231,9 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
       if (!((req as { route?: unknown }).route && isError) && open.pathStored) state.paths.pop();
       if (resumed === undefined && open.traced) {
         const active = context.active();
-        resumed = open.parentSpan === undefined ? active : trace.setSpan(active, open.parentSpan);
+        // Still in the step's own context (next() called from its layer): that with the parent span is the one it started from.
+        if (active === open.runContext && open.parentContext !== undefined) resumed = open.parentContext;
+        else resumed = open.parentSpan === undefined ? active : trace.setSpan(active, open.parentSpan);
       }
     }
     return resumed;
@@ -260,6 +285,28 @@ export class IdentityPreservingExpressInstrumentation extends ExpressInstrumenta
   }
 }
 
+function applyTo(fn: AnyFunction, self: unknown, args: ArrayLike<unknown>): unknown {
+  return fn.apply(self, args as unknown[]);
+}
+
+/** constructedRouteOf(paths) and the layer's metadata, from the layer's last step when its inputs are the same. */
+function routeOf(registration: Registration, layer: Layer, paths: readonly string[]): RouteCache {
+  const cached = registration.route;
+  const layerHasPath = Boolean(layer.path);
+  if (cached !== undefined && cached.layerName === layer.name && cached.layerHasPath === layerHasPath && samePaths(cached.paths, paths)) return cached;
+  const constructedRoute = constructedRouteOf(paths);
+  const metadata = layer.name === 'router' ? undefined : layerMetadata(constructedRoute, layer, registration.path);
+  const route: RouteCache = { paths: paths.slice(), constructedRoute, metadata, layerName: layer.name, layerHasPath };
+  registration.route = route;
+  return route;
+}
+
+function samePaths(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 // The helpers below reproduce upstream's utils.ts (not exported by the package).
 
 function layerPathOf(args: unknown[]): string | undefined {
@@ -281,7 +328,7 @@ function routerPathOf(path: string, layer: Layer): string {
   return path;
 }
 
-function layerMetadata(route: string, layer: Layer, layerPath: string | undefined): { attributes: Record<string, string>; name: string } {
+function layerMetadata(route: string, layer: Layer, layerPath: string | undefined): LayerMetadata {
   if (layer.name === 'router') {
     const routerPath = routerPathOf('', layer) || layerPath || route || '/';
     return { attributes: { 'express.name': routerPath, 'express.type': 'router' }, name: `router - ${routerPath}` };

@@ -150,9 +150,21 @@ const DIAGNOSTICS_STORE = 'fastify.diagnosticsStore';
 const HIJACKED = 'fastify.reply.hijacked';
 const HAS_STATUS_CODE = 'fastify.reply.hasStatusCode';
 
-/** Fastify's own symbols, found by their descriptions on the reply (Fastify does not export them). */
+/** The symbol found for each description: Fastify's are module constants, the same on every reply. */
+const foundSymbols = new Map<string, symbol>();
+
+/**
+ * Fastify's own symbols, found by their descriptions on the reply (Fastify
+ * does not export them). Once found (and the only own symbol of that
+ * description), it is checked as an own key of the next replies instead of
+ * listing each reply's symbols on every request.
+ */
 function replySymbol(reply: object, description: string): symbol | undefined {
-  return Object.getOwnPropertySymbols(reply).find((symbol) => symbol.description === description);
+  const known = foundSymbols.get(description);
+  if (known !== undefined && Object.hasOwn(reply, known)) return known;
+  const matching = Object.getOwnPropertySymbols(reply).filter((symbol) => symbol.description === description);
+  if (matching.length === 1) foundSymbols.set(description, matching[0]!);
+  return matching[0];
 }
 
 function isHijacked(reply: HandlerStore['reply']): boolean {

@@ -1,9 +1,10 @@
 import { EventEmitter, errorMonitor } from 'node:events';
 import path from 'node:path';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core';
 import type { UpstreamClientUtils } from './http-outgoing.ts';
 import { incomingRequestAttributes, type IncomingRequestLike } from './http-request-attributes.ts';
+import { REQUEST_ROOT_CONTEXT } from '../linked-context.ts';
 
 type Listener = (...args: unknown[]) => void;
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => unknown;
@@ -60,17 +61,19 @@ export function loadUpstreamHttpUtils(): UpstreamHttpUtils | null {
  * - the span is ended by a flag of the request's closure, not a WeakSet entry.
  */
 export function createIncomingRequestFunction(instrumentation: IncomingInstrumentation, utils: UpstreamHttpUtils, observeEmit: ObserveEmit, component: string, original: Emit): Emit {
-  return function incomingRequest(this: unknown, event: string | symbol, ...args: unknown[]) {
-    if (event !== 'request') return original.apply(this, [event, ...args]);
-    const request = args[0] as { method?: string; headers: Record<string, unknown> } & EventEmitter;
-    const response = args[1] as { statusCode?: number; getHeader(name: string): unknown } & EventEmitter;
+  return function incomingRequest(this: unknown, event: string | symbol) {
+    // The server's emit arguments, handed on as they came (no rest array and copy of it per request).
+    const emitArgs = arguments as unknown as [string | symbol, ...unknown[]];
+    if (event !== 'request') return original.apply(this, emitArgs);
+    const request = emitArgs[1] as { method?: string; headers: Record<string, unknown> } & EventEmitter;
+    const response = emitArgs[2] as { statusCode?: number; getHeader(name: string): unknown } & EventEmitter;
     const config = instrumentation.getConfig();
     const ignore = config.ignoreIncomingRequestHook as ((request: unknown) => boolean) | undefined;
     if (ignore !== undefined && ignoredSafely(ignore, request, instrumentation._diag)) {
       return context.with(suppressTracing(context.active()), () => {
         context.bind(context.active(), request);
         context.bind(context.active(), response);
-        return original.apply(this, [event, ...args]);
+        return original.apply(this, emitArgs);
       });
     }
     const method = request.method || 'GET';
@@ -82,7 +85,7 @@ export function createIncomingRequestFunction(instrumentation: IncomingInstrumen
     };
     const attributes = incomingRequestAttributes(request as unknown as IncomingRequestLike, options) ?? utils.getIncomingRequestAttributes(request, options, instrumentation._diag);
     Object.assign(attributes, instrumentation._headerCapture.server.captureRequestHeaders((header) => request.headers[header]));
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const parent = propagation.extract(REQUEST_ROOT_CONTEXT, request.headers);
     const span = instrumentation.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
     const rpcMetadata: HTTPMetadata = { type: RPCType.HTTP, span };
     let ended = false;
@@ -109,7 +112,7 @@ export function createIncomingRequestFunction(instrumentation: IncomingInstrumen
         endWithError(error as Error);
       });
       try {
-        return original.apply(this, [event, ...args]);
+        return original.apply(this, emitArgs);
       } catch (error) {
         if (error) endWithError(error as Error);
         throw error;

@@ -145,9 +145,17 @@ export class KoaComposeTracingInstrumentation extends KoaBase {
       return layer;
     }
     const tracer = this.tracer;
+    // A middleware's name and attributes depend on its name only: made again only if that changes.
+    let lastMiddleware: { layerName: string; metadata: Metadata } | undefined;
+    const metadataOf = (context: KoaContext): Metadata => {
+      if (isRouter) return middlewareMetadata(context, layer, isRouter, layerPath);
+      if (lastMiddleware === undefined || lastMiddleware.layerName !== layer.name) lastMiddleware = { layerName: layer.name, metadata: middlewareMetadata(context, layer, isRouter, layerPath) };
+      return lastMiddleware.metadata;
+    };
     const traced = async (context: KoaContext, next: () => Promise<unknown>) => {
       if (trace.getSpan(otelContext.active()) === undefined) return layer(context, next);
-      const metadata = middlewareMetadata(context, layer, isRouter, layerPath);
+      const metadata = metadataOf(context);
+      // The SDK reads the attributes given to startSpan and keeps a sanitized copy: one object serves every span.
       const span = tracer.startSpan(metadata.name, { attributes: metadata.attributes });
       const rpcMetadata = getRPCMetadata(otelContext.active());
       if (rpcMetadata?.type === RPCType.HTTP && context._matchedRoute) rpcMetadata.route = String(context._matchedRoute);
@@ -166,8 +174,13 @@ export class KoaComposeTracingInstrumentation extends KoaBase {
   }
 }
 
+interface Metadata {
+  readonly name: string;
+  readonly attributes: Record<string, string | undefined>;
+}
+
 /** Upstream's getMiddlewareMetadata (not exported by the package). */
-function middlewareMetadata(context: KoaContext, layer: Middleware, isRouter: boolean, layerPath?: string): { name: string; attributes: Record<string, string | undefined> } {
+function middlewareMetadata(context: KoaContext, layer: Middleware, isRouter: boolean, layerPath?: string): Metadata {
   if (isRouter) {
     return {
       attributes: { 'koa.name': layerPath?.toString(), 'koa.type': 'router', [ATTR_HTTP_ROUTE]: layerPath?.toString() },

@@ -14,6 +14,20 @@ const otherContext = ROOT_CONTEXT.setValue(KEY, 'other');
 const seen = (): unknown => manager.active().getValue(KEY);
 
 describe('EmitterBindingContextManager', () => {
+  it('with() calls fn once with the given this and arguments, in the context, and returns its result', () => {
+    const self = { name: 'self' };
+    const calls: unknown[] = [];
+    const result = manager.with(requestContext, function (this: unknown, a: number, b: string) {
+      calls.push([this, a, b, seen()]);
+      return 'done';
+    }, self, 1, 'two');
+    assert.equal(result, 'done');
+    assert.deepEqual(calls, [[self, 1, 'two', 'request']]);
+    assert.equal(seen(), undefined);
+    assert.throws(() => manager.with(requestContext, () => { throw new Error('thrown'); }, self), /thrown/);
+    assert.equal(seen(), undefined);
+  });
+
   it('listeners of a bound emitter run in its context, wherever the event is emitted from', () => {
     const emitter = manager.bind(requestContext, new EventEmitter());
     const values: unknown[] = [];
