@@ -65,7 +65,8 @@ describe('BatchingSpanProcessor', () => {
     end(3);
     await nextTurn();
     assert.deepEqual(exporter.sizes, []);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Polled, not one fixed sleep: on a loaded machine the 20 ms timer can fire late.
+    for (const until = Date.now() + 2_000; exporter.sizes.length === 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.deepEqual(exporter.sizes, [3]);
   });
 
