@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { printLine } from '../logging.ts';
 import { GRPC_STATUS_NAMES, GrpcStatus } from './grpc-status.ts';
 
 /**
@@ -60,14 +61,25 @@ const MAX_DEADLINE_EXCEEDED_IN_A_ROW = 5;
 
 export type CallCallback = (error: GrpcCallError | undefined, answer?: Buffer) => void;
 
+/** One HTTP/2 connection and what its calls need to know of it. */
+interface Connection {
+  readonly session: http2.ClientHttp2Session;
+  /** Set once the peer's SETTINGS arrived: failures before that are "no connection established". */
+  connected: boolean;
+  /** Why it failed, for the calls that fail with it. */
+  error?: Error;
+  /** Calls in flight: while there are any, the connection keeps the process alive, as grpc-js's do. */
+  activeCalls: number;
+}
+
+/** As grpc-js: answers above this are refused (RESOURCE_EXHAUSTED) rather than buffered. An OTLP answer is a few bytes. */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
 export class GrpcUnaryClient {
   private readonly target: GrpcTarget;
   private readonly authority: string;
   private readonly secure: boolean;
-  private session: http2.ClientHttp2Session | undefined;
-  /** Why the current session failed, for the calls that fail with it. */
-  private sessionError: Error | undefined;
-  private activeCalls = 0;
+  private connection: Connection | undefined;
   private deadlinesInARow = 0;
   private closed = false;
 
@@ -75,151 +87,218 @@ export class GrpcUnaryClient {
     this.target = target;
     const url = new URL(target.url);
     this.secure = url.protocol === 'https:';
-    this.authority = `${url.protocol}//${url.host}`;
+    // Without a port, grpc-js (upstream's transport) dials 443 whatever the scheme; so do we.
+    this.authority = `${url.protocol}//${url.hostname.includes(':') && !url.hostname.startsWith('[') ? `[${url.hostname}]` : url.hostname}:${url.port === '' ? 443 : url.port}`;
   }
 
-  /** Calls `methodPath` with `message`; `callback` is called exactly once. */
+  /** Calls `methodPath` with `message`; `callback` is called exactly once, never synchronously throwing into the caller. */
   call(methodPath: string, message: Uint8Array, timeoutMs: number, callback: CallCallback): void {
-    if (this.closed) return callback(new GrpcCallError(UNAVAILABLE, 'exporter shut down'));
+    const answer = once(callback);
+    if (this.closed) return answer(new GrpcCallError(UNAVAILABLE, 'exporter shut down'));
     if (this.target.compression === 'gzip' && message.length > SYNC_GZIP_LIMIT) {
       const startedAt = Date.now();
       zlib.gzip(message, GZIP_OPTIONS, (error, gzipped) => {
-        if (error !== null) return callback(new GrpcCallError(INTERNAL, `gzip failed: ${error.message}`));
-        this.send(methodPath, frame(gzipped, true), Math.max(1, timeoutMs - (Date.now() - startedAt)), callback);
+        if (error !== null) return answer(new GrpcCallError(INTERNAL, `gzip failed: ${error.message}`));
+        this.send(methodPath, frame(gzipped, true), Math.max(1, timeoutMs - (Date.now() - startedAt)), answer);
       });
       return;
     }
-    const body = this.target.compression === 'gzip' ? frame(zlib.gzipSync(message, GZIP_OPTIONS), true) : frame(message, false);
-    this.send(methodPath, body, timeoutMs, callback);
+    let body: Buffer;
+    try {
+      body = this.target.compression === 'gzip' ? frame(zlib.gzipSync(message, GZIP_OPTIONS), true) : frame(message, false);
+    } catch (error) {
+      return answer(new GrpcCallError(INTERNAL, `gzip failed: ${(error as Error).message}`));
+    }
+    this.send(methodPath, body, timeoutMs, answer);
   }
 
   close(): void {
     this.closed = true;
-    this.session?.close();
-    this.session = undefined;
+    this.connection?.session.close();
+    this.connection = undefined;
   }
 
   private send(methodPath: string, body: Buffer, timeoutMs: number, callback: CallCallback): void {
+    // Closed while its message was being gzipped: no new connection for it.
+    if (this.closed) return callback(new GrpcCallError(UNAVAILABLE, 'exporter shut down'));
     let stream: http2.ClientHttp2Stream;
-    let session: http2.ClientHttp2Session;
+    let connection: Connection;
     try {
-      session = this.connection();
-      stream = session.request(this.requestHeaders(methodPath, timeoutMs));
+      connection = this.connect();
+      stream = connection.session.request(this.requestHeaders(methodPath, timeoutMs));
     } catch (error) {
-      // A header value http2 refuses, or a TLS file gone since start-up: name the cause, never a value.
+      // Headers http2 refuses: name the cause, never a value.
       return callback(new GrpcCallError(INTERNAL, `request not sent: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
     }
-    this.callStarted(session);
+    if (connection.activeCalls++ === 0) connection.session.ref();
     const startedAt = Date.now();
     let done = false;
+    let cancelledByUs = false;
     let responseHeaders: http2.IncomingHttpHeaders | undefined;
     let trailers: http2.IncomingHttpHeaders | undefined;
     let streamError: Error | undefined;
+    let answerBytes = 0;
     const chunks: Buffer[] = [];
     const finish = (error: GrpcCallError | undefined, answer?: Buffer) => {
       if (done) return;
       done = true;
       clearTimeout(deadline);
-      this.callEnded(session);
+      if (--connection.activeCalls === 0 && !connection.session.destroyed) connection.session.unref();
       this.deadlinesInARow = error?.code === DEADLINE_EXCEEDED ? this.deadlinesInARow + 1 : 0;
-      if (this.deadlinesInARow > MAX_DEADLINE_EXCEEDED_IN_A_ROW) this.dropSession(session);
+      if (this.deadlinesInARow > MAX_DEADLINE_EXCEEDED_IN_A_ROW) this.drop(connection, true);
       callback(error, answer);
     };
-    const deadline = setTimeout(() => {
-      finish(new GrpcCallError(DEADLINE_EXCEEDED, `Deadline exceeded after ${((Date.now() - startedAt) / 1000).toFixed(3)}s`));
+    const cancel = (error: GrpcCallError) => {
+      cancelledByUs = true;
       stream.close(http2.constants.NGHTTP2_CANCEL);
-    }, timeoutMs);
+      finish(error);
+    };
+    const deadline = setTimeout(() => cancel(new GrpcCallError(DEADLINE_EXCEEDED, `Deadline exceeded after ${((Date.now() - startedAt) / 1000).toFixed(3)}s`)), timeoutMs);
     stream.on('response', (headers) => (responseHeaders = headers));
     stream.on('trailers', (headers) => (trailers = headers));
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('data', (chunk: Buffer) => {
+      answerBytes += chunk.length;
+      if (answerBytes > MAX_ANSWER_BYTES) return cancel(new GrpcCallError(RESOURCE_EXHAUSTED, `Received message larger than max (${answerBytes} vs. ${MAX_ANSWER_BYTES})`));
+      chunks.push(chunk);
+    });
     stream.on('error', (error) => (streamError = error));
     stream.on('close', () => {
       if (done) return;
+      let outcome: { error?: GrpcCallError; answer?: Buffer };
       try {
-        const outcome = this.outcome(stream, responseHeaders, trailers, streamError, chunks);
-        finish(outcome.error, outcome.answer);
+        outcome = this.outcome(connection, stream, cancelledByUs, responseHeaders, trailers, streamError, chunks);
       } catch (error) {
-        finish(new GrpcCallError(INTERNAL, `malformed answer: ${(error as Error).message}`));
+        outcome = { error: new GrpcCallError(INTERNAL, `malformed answer: ${(error as Error).message}`) };
       }
+      finish(outcome.error, outcome.answer);
     });
     stream.end(body);
   }
 
   private requestHeaders(methodPath: string, timeoutMs: number): http2.OutgoingHttpHeaders {
-    const headers: http2.OutgoingHttpHeaders = {};
-    // Metadata first: the protocol's own headers below must win over a user's key of the same name.
+    // The call's own headers first, then the metadata (PROTOCOL-HTTP2.md's order, as grpc-js sends them).
+    const headers: http2.OutgoingHttpHeaders = {
+      ':method': 'POST',
+      ':path': methodPath,
+      te: 'trailers',
+      'content-type': 'application/grpc',
+      'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
+      'grpc-encoding': this.target.compression === 'gzip' ? 'gzip' : 'identity',
+      'grpc-accept-encoding': 'identity,gzip',
+      'user-agent': this.target.userAgent,
+    };
     for (const key of Object.keys(this.target.metadata)) if (!RESERVED_HEADERS.has(key) && !key.startsWith(':')) headers[key] = this.target.metadata[key];
-    headers[':method'] = 'POST';
-    headers[':path'] = methodPath;
-    headers['content-type'] = 'application/grpc';
-    headers.te = 'trailers';
-    headers['grpc-timeout'] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
-    headers['grpc-encoding'] = this.target.compression === 'gzip' ? 'gzip' : 'identity';
-    headers['grpc-accept-encoding'] = 'identity,gzip';
-    headers['user-agent'] = this.target.userAgent;
     return headers;
   }
 
   /** The status of a closed stream, from its trailers, its headers (trailers-only), its HTTP status or how it ended. */
-  private outcome(stream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders | undefined, trailers: http2.IncomingHttpHeaders | undefined, streamError: Error | undefined, chunks: Buffer[]): { error?: GrpcCallError; answer?: Buffer } {
+  private outcome(
+    connection: Connection,
+    stream: http2.ClientHttp2Stream,
+    cancelledByUs: boolean,
+    headers: http2.IncomingHttpHeaders | undefined,
+    trailers: http2.IncomingHttpHeaders | undefined,
+    streamError: Error | undefined,
+    chunks: Buffer[],
+  ): { error?: GrpcCallError; answer?: Buffer } {
     const statusSource = trailers?.['grpc-status'] !== undefined ? trailers : headers?.['grpc-status'] !== undefined ? headers : undefined;
     if (statusSource !== undefined) {
-      const code = Number(statusSource['grpc-status']);
+      const raw = String(statusSource['grpc-status']);
+      if (!/^\d+$/.test(raw)) return { error: new GrpcCallError(UNKNOWN, `Invalid status from server: ${raw.slice(0, 20)}`) };
+      const code = Number(raw);
       if (code === 0) return { answer: readAnswer(Buffer.concat(chunks), headers?.['grpc-encoding']) };
-      const statusCode = Number.isInteger(code) && code > 0 && code < GRPC_STATUS_NAMES.length ? code : UNKNOWN;
+      const statusCode = code < GRPC_STATUS_NAMES.length ? code : UNKNOWN;
       const details = statusSource['grpc-status-details-bin'];
       return { error: new GrpcCallError(statusCode, decodeGrpcMessage(statusSource['grpc-message']), typeof details === 'string' ? Buffer.from(details, 'base64') : undefined) };
     }
     // Typed as a header value, but node:http2 gives :status as a number.
     const httpStatus = headers === undefined ? undefined : Number(headers[':status']);
     if (httpStatus !== undefined && httpStatus !== 200) return { error: new GrpcCallError(grpcCodeOfHttpStatus(httpStatus), `Received HTTP status code ${httpStatus}`) };
-    const sessionError = this.sessionError;
-    if (headers === undefined && (sessionError !== undefined || streamError !== undefined)) {
-      // Nothing came back: the connection failed (refused, reset, TLS): retryable, as grpc-js says.
-      return { error: new GrpcCallError(UNAVAILABLE, `No connection established. Last error: ${causeOf(sessionError ?? streamError!)}`) };
+    // The connection never came up (refused, TLS, not HTTP/2): retryable, in grpc-js's words.
+    if (!connection.connected) return { error: new GrpcCallError(UNAVAILABLE, `No connection established. Last error: ${causeOf(connection.error ?? streamError ?? new Error('connection closed'))}`) };
+    // Node reports a connection that went away under a stream as a CANCEL we did not send.
+    const sessionGone = connection.session.closed || connection.session.destroyed || connection.error !== undefined;
+    const rstCode = stream.rstCode;
+    if (rstCode !== undefined && rstCode !== http2.constants.NGHTTP2_NO_ERROR && !(rstCode === http2.constants.NGHTTP2_CANCEL && !cancelledByUs && sessionGone)) {
+      return { error: new GrpcCallError(grpcCodeOfResetStream(rstCode), `Received RST_STREAM with code ${rstCode}`) };
     }
-    if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) return { error: new GrpcCallError(grpcCodeOfResetStream(stream.rstCode), `Received RST_STREAM with code ${stream.rstCode}`) };
-    if (streamError !== undefined) return { error: new GrpcCallError(UNAVAILABLE, `Connection dropped: ${streamError.message}`) };
+    if (sessionGone || streamError !== undefined) return { error: new GrpcCallError(UNAVAILABLE, `Connection dropped${streamError === undefined ? '' : `: ${causeOf(streamError)}`}`) };
     return { error: new GrpcCallError(UNKNOWN, 'No status received') };
   }
 
-  private connection(): http2.ClientHttp2Session {
-    if (this.session !== undefined && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = http2.connect(this.authority, this.secure ? this.tlsOptions() : {});
-    this.session = session;
-    this.sessionError = undefined;
-    session.on('error', (error) => {
-      if (this.session === session) this.sessionError = error;
+  private connect(): Connection {
+    const current = this.connection;
+    if (current !== undefined && !current.session.closed && !current.session.destroyed) return current;
+    const session = http2.connect(this.authority, {
+      // As grpc-js: bodies queued on a busy connection are not refused by Node's 10 MB session default.
+      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+      maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
+      ...(this.secure ? this.tlsOptions() : {}),
     });
+    const connection: Connection = { session, connected: false, activeCalls: 0 };
+    this.connection = connection;
+    this.deadlinesInARow = 0;
+    session.once('remoteSettings', () => (connection.connected = true));
+    session.on('error', (error) => (connection.error = error));
     // A GOAWAY (server restart, idle timeout, max connection age) ends this session for new calls.
-    session.on('goaway', () => this.dropSession(session, false));
-    session.on('close', () => this.dropSession(session, false));
-    // An idle connection must never keep the app's process alive; calls in flight ref it (as grpc-js does).
+    session.on('goaway', () => this.drop(connection, false));
+    session.on('close', () => this.drop(connection, false));
+    // An idle connection must never keep the app's process alive; calls in flight ref it.
     session.unref();
-    return session;
+    return connection;
   }
 
+  /**
+   * TLS as upstream sets it up from the same variables: a file that cannot be
+   * read is left out (config said so at start-up) and TLS goes on without it;
+   * the client key and certificate go together or not at all.
+   */
   private tlsOptions(): http2.SecureClientSessionOptions {
-    const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(path.resolve(file)));
-    const ca = read(this.target.certificateFile ?? this.target.defaultRootsFile);
+    const read = (file: string | undefined) => {
+      if (file === undefined) return undefined;
+      try {
+        return readFileSync(path.resolve(file));
+      } catch {
+        return undefined;
+      }
+    };
+    const ca = read(this.target.certificateFile) ?? read(this.target.defaultRootsFile);
     const key = read(this.target.clientKeyFile);
     const cert = read(this.target.clientCertificateFile);
     return { ALPNProtocols: ['h2'], ...(ca === undefined ? {} : { ca }), ...(key === undefined || cert === undefined ? {} : { key, cert }) };
   }
 
-  private callStarted(session: http2.ClientHttp2Session): void {
-    if (this.activeCalls++ === 0) session.ref();
+  private drop(connection: Connection, close: boolean): void {
+    if (this.connection !== connection) return;
+    this.connection = undefined;
+    if (close) connection.session.close();
   }
+}
 
-  private callEnded(session: http2.ClientHttp2Session): void {
-    if (--this.activeCalls === 0 && !session.destroyed) session.unref();
-  }
+/**
+ * The caller's callback, called at most once and never letting a throw
+ * escape into a timer or an http2 event, where it would be the app's
+ * uncaught exception.
+ */
+function once(callback: CallCallback): CallCallback {
+  let called = false;
+  return (error, answer) => {
+    if (called) return;
+    called = true;
+    try {
+      callback(error, answer);
+    } catch (thrown) {
+      reportCallbackThrow(thrown);
+    }
+  };
+}
 
-  private dropSession(session: http2.ClientHttp2Session, close = true): void {
-    if (this.session !== session) return;
-    this.session = undefined;
-    if (close) session.close();
-  }
+/** A bug of ours: said once on stderr, never thrown at the app. */
+let reportedCallbackThrow = false;
+function reportCallbackThrow(thrown: unknown): void {
+  if (reportedCallbackThrow) return;
+  reportedCallbackThrow = true;
+  printLine(`internal error after an export (${thrown instanceof Error ? thrown.message : String(thrown)}); exports go on`);
 }
 
 /** Headers the protocol sets: OTEL_EXPORTER_OTLP_HEADERS cannot replace them. */
@@ -246,8 +325,8 @@ function readAnswer(body: Buffer, encoding: string | string[] | undefined): Buff
   if (5 + length > body.length) throw new Error('truncated message');
   const message = body.subarray(5, 5 + length);
   if (body[0] === 0) return message;
-  if (encoding === 'gzip') return zlib.gunzipSync(message);
-  if (encoding === 'deflate') return zlib.inflateSync(message);
+  if (encoding === 'gzip') return zlib.gunzipSync(message, { maxOutputLength: MAX_ANSWER_BYTES });
+  if (encoding === 'deflate') return zlib.inflateSync(message, { maxOutputLength: MAX_ANSWER_BYTES });
   throw new Error(`compressed with ${String(encoding)}`);
 }
 

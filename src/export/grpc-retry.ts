@@ -24,7 +24,8 @@ const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /** One export attempt of a batch (spans, or an encoded request) and its answer. */
 export interface BatchSender<Batch> {
-  export(batch: Batch, resultCallback: (result: ExportResult) => void): void;
+  /** timeoutMs: what is left of the export's time (a retry's share); a sender that cannot take it uses its own. */
+  export(batch: Batch, resultCallback: (result: ExportResult) => void, timeoutMs?: number): void;
   shutdown(): Promise<void>;
   forceFlush?(): Promise<void>;
 }
@@ -43,16 +44,17 @@ export class GrpcRetryingExporter<Batch = ReadableSpan[]> implements BatchSender
     const deadline = Date.now() + this.timeoutMs;
     let retries = 0;
     let backoff = INITIAL_BACKOFF_MS;
-    const attempt = () =>
-      this.inner.export(spans, (result) => {
-        if (result.code === ExportResultCode.SUCCESS || this.stopped || retries >= MAX_RETRIES) return resultCallback(result);
-        const jittered = Math.min(backoff * (1 + (Math.random() * 2 - 1) * JITTER), MAX_BACKOFF_MS);
-        const delay = retryDelayMs(result.error, jittered);
-        if (delay === undefined || Date.now() + delay >= Math.min(deadline, exitDeadline())) return resultCallback(result);
-        retries++;
-        backoff *= BACKOFF_MULTIPLIER;
-        setTimeout(attempt, delay);
-      });
+    // Each attempt gets what is left of the one OTLP timeout, never a fresh one.
+    const attempt = () => this.inner.export(spans, onResult, Math.max(1, Math.min(deadline, exitDeadline()) - Date.now()));
+    const onResult = (result: ExportResult) => {
+      if (result.code === ExportResultCode.SUCCESS || this.stopped || retries >= MAX_RETRIES) return resultCallback(result);
+      const jittered = Math.min(backoff * (1 + (Math.random() * 2 - 1) * JITTER), MAX_BACKOFF_MS);
+      const delay = retryDelayMs(result.error, jittered);
+      if (delay === undefined || Date.now() + delay >= Math.min(deadline, exitDeadline())) return resultCallback(result);
+      retries++;
+      backoff *= BACKOFF_MULTIPLIER;
+      setTimeout(attempt, delay);
+    };
     attempt();
   }
 

@@ -40,14 +40,14 @@ export class OtlpGrpcExporter<Batch> implements BatchSender<Batch> {
     this.timeoutMs = otlp.timeoutMs;
   }
 
-  export(batch: Batch, resultCallback: (result: ExportResult) => void): void {
+  export(batch: Batch, resultCallback: (result: ExportResult) => void, timeoutMs = this.timeoutMs): void {
     let message: Uint8Array;
     try {
       message = this.service.serialize(batch);
     } catch (error) {
       return resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
     }
-    this.client.call(this.service.methodPath, message, this.timeoutMs, (error, answer) => {
+    this.client.call(this.service.methodPath, message, timeoutMs, (error, answer) => {
       if (error !== undefined) return resultCallback({ code: ExportResultCode.FAILED, error });
       logPartialSuccess(answer, this.service.rejectedName);
       resultCallback({ code: ExportResultCode.SUCCESS });
