@@ -1,5 +1,6 @@
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { InstrumentationScope } from '@opentelemetry/core';
+import type { DurationMetricProducer } from './duration-histograms.ts';
 
 /** A collection reduced to data, so it can cross to the exit-flush worker (structured clone copies no getters). */
 export interface PlainResourceMetrics {
@@ -26,7 +27,7 @@ interface ReaderInternals {
  * instruments report what they last observed. Undefined when there is
  * nothing to send or the SDK's internals are not what we expect.
  */
-export function collectNow(reader: object): PlainResourceMetrics | undefined {
+export function collectNow(reader: object, durations?: DurationMetricProducer): PlainResourceMetrics | undefined {
   try {
     const collector = (reader as unknown as ReaderInternals)._sdkMetricProducer;
     if (collector === undefined) return undefined;
@@ -40,6 +41,9 @@ export function collectNow(reader: object): PlainResourceMetrics | undefined {
         .filter((data): data is MetricData => data !== undefined && data !== null && data.dataPoints.length > 0);
       if (metrics.length > 0) scopeMetrics.push({ scope: { ...meter._instrumentationScope }, metrics });
     }
+    // After the SDK's own, as MetricReader.collect() appends its producers'.
+    const own = durations?.collectNow(time);
+    if (own !== undefined) scopeMetrics.push({ scope: { ...own.scope }, metrics: own.metrics });
     if (scopeMetrics.length === 0) return undefined;
     const resource = collector._sharedState.resource;
     return { resource: { attributes: { ...resource.attributes }, schemaUrl: resource.schemaUrl }, scopeMetrics };
