@@ -16,63 +16,68 @@ export interface AttributeSet {
 /** Beyond this many distinct span inputs, the cache starts over (high-cardinality inputs must not grow it). */
 const MAX_CACHED = 4096;
 
+/** A step of the cache: one span value read, the next step by the value of the next. */
+interface Node {
+  readonly next: Map<unknown, Node>;
+  /** Array values, by their JSON (a Map would tell equal arrays apart). */
+  arrays?: Map<string, Node>;
+  set?: AttributeSet;
+}
+
+const newNode = (): Node => ({ next: new Map() });
+
 /**
  * The attribute set of one duration histogram for an ended span, cached by
- * the few span values it is made from: a request with a route, method and
- * status seen before costs one short string and a Map lookup, not a new
- * attributes object and a sorted JSON hash (what Histogram.record() costs
- * per call).
+ * the few span values it is made from (a tree of Maps, one level per value
+ * read, so a lookup allocates nothing): a request with a route, method and
+ * status seen before costs a few Map lookups, not a new attributes object
+ * and a sorted JSON hash (what Histogram.record() costs per call). Two
+ * inputs may make the same set (network.protocol.name 'http' or absent):
+ * their sets have the same hash, which is what streams are keyed by.
  */
 export class DurationAttributeSets {
   private readonly keys: readonly string[];
+  /** keys, and error.type: everything metricAttributes() reads besides the span status. */
+  private readonly inputs: readonly string[];
   private readonly firstErrorStatus: number;
-  private readonly cache = new Map<string, AttributeSet>();
+  private ok = newNode();
+  private error = newNode();
+  private cached = 0;
 
   constructor(keys: readonly string[], firstErrorStatus: number) {
     this.keys = keys;
+    this.inputs = [...keys, 'error.type'];
     this.firstErrorStatus = firstErrorStatus;
   }
 
   of(span: ReadableSpan): AttributeSet {
-    const key = inputKey(span, this.keys);
-    let set = this.cache.get(key);
-    if (set === undefined) {
-      const attributes = metricAttributes(span, this.keys, this.firstErrorStatus);
-      set = { attributes, hash: hashAttributes(attributes) };
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      this.cache.set(key, set);
+    const attributes = span.attributes;
+    let node = span.status.code === SpanStatusCode.ERROR ? this.error : this.ok;
+    for (let i = 0; i < this.inputs.length; i++) node = this.child(node, attributes[this.inputs[i]!]);
+    if (node.set === undefined) {
+      const metric = metricAttributes(span, this.keys, this.firstErrorStatus);
+      node.set = { attributes: metric, hash: hashAttributes(metric) };
     }
-    return set;
+    return node.set;
   }
-}
 
-/**
- * Everything metricAttributes() reads, written so that different inputs give
- * different strings (strings length-prefixed, types tagged). Two inputs may
- * still make the same attribute set (network.protocol.name 'http' or absent):
- * their sets then have the same hash, which is what streams are keyed by.
- */
-function inputKey(span: ReadableSpan, keys: readonly string[]): string {
-  const attributes = span.attributes;
-  let key = span.status.code === SpanStatusCode.ERROR ? 'E' : '-';
-  for (let i = 0; i < keys.length; i++) key += part(attributes[keys[i]!]);
-  return key + part(attributes['error.type']);
-}
-
-function part(value: AttributeValue | undefined): string {
-  switch (typeof value) {
-    case 'string':
-      return `|s${value.length}:${value}`;
-    case 'number':
-      return `|n${value}`;
-    case 'boolean':
-      return value ? '|t' : '|f';
-    case 'undefined':
-      return '|u';
-    default: {
-      const json = JSON.stringify(value);
-      return `|j${json.length}:${json}`;
+  private child(node: Node, value: AttributeValue | undefined): Node {
+    let map = node.next;
+    let key: unknown = value;
+    if (typeof value === 'object' && value !== null) {
+      map = node.arrays ??= new Map();
+      key = JSON.stringify(value);
     }
+    let child = map.get(key);
+    if (child === undefined) {
+      if (++this.cached > MAX_CACHED) {
+        this.cached = 0;
+        this.ok = newNode();
+        this.error = newNode();
+      }
+      map.set(key, (child = newNode()));
+    }
+    return child;
   }
 }
 

@@ -35,7 +35,7 @@ export function instrumentOptions(instrument: DurationInstrument) {
 /** The scope provider.getMeter('@acme/otel-register') has. */
 export const DURATION_SCOPE: InstrumentationScope = { name: '@acme/otel-register', version: '', schemaUrl: undefined };
 
-/** Where a duration goes: one histogram stream per reader, or sdk-metrics' own Histogram. */
+/** Where a duration goes: a reader's histogram stream, or every reader's. */
 export interface DurationSink {
   record(set: AttributeSet, seconds: number): void;
 }

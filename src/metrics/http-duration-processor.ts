@@ -1,6 +1,6 @@
 import { SpanKind, type Meter } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { CLIENT_ATTRIBUTES, DurationAttributeSets, SERVER_ATTRIBUTES } from './duration-attributes.ts';
+import { CLIENT_ATTRIBUTES, DurationAttributeSets, metricAttributes, SERVER_ATTRIBUTES } from './duration-attributes.ts';
 import { CLIENT_DURATION, instrumentOptions, SERVER_DURATION, type DurationInstrument, type DurationSink, type HistogramStream } from './duration-histograms.ts';
 
 /**
@@ -31,10 +31,8 @@ export class RecordedDurations {
  * the HTTP ones recording when the configured sampler drops them.
  */
 export class HttpDurationProcessor implements SpanProcessor {
-  private readonly server: DurationSink;
-  private readonly client: DurationSink;
-  private readonly serverSets = new DurationAttributeSets(SERVER_ATTRIBUTES, 500);
-  private readonly clientSets = new DurationAttributeSets(CLIENT_ATTRIBUTES, 400);
+  private readonly server: Recorder;
+  private readonly client: Recorder;
   private readonly durations: RecordedDurations;
 
   /**
@@ -46,11 +44,11 @@ export class HttpDurationProcessor implements SpanProcessor {
   constructor(meter: Meter, durations: RecordedDurations = new RecordedDurations(), streams?: readonly (readonly [server: HistogramStream, client: HistogramStream])[]) {
     this.durations = durations;
     if (streams === undefined) {
-      this.server = sdkHistogram(meter, SERVER_DURATION);
-      this.client = sdkHistogram(meter, CLIENT_DURATION);
+      this.server = sdkHistogram(meter, SERVER_DURATION, SERVER_ATTRIBUTES, 500);
+      this.client = sdkHistogram(meter, CLIENT_DURATION, CLIENT_ATTRIBUTES, 400);
     } else {
-      this.server = fanOut(streams.map(([server]) => server));
-      this.client = fanOut(streams.map(([, client]) => client));
+      this.server = aggregated(fanOut(streams.map(([server]) => server)), SERVER_ATTRIBUTES, 500);
+      this.client = aggregated(fanOut(streams.map(([, client]) => client)), CLIENT_ATTRIBUTES, 400);
     }
   }
 
@@ -59,8 +57,8 @@ export class HttpDurationProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     // Stable HTTP semconv spans only: a span of another protocol (gRPC, messaging) also has kind SERVER/CLIENT.
     if (span.attributes['http.request.method'] === undefined) return;
-    if (span.kind === SpanKind.SERVER) this.server.record(this.serverSets.of(span), seconds(span));
-    else if (span.kind === SpanKind.CLIENT) this.client.record(this.clientSets.of(span), seconds(span));
+    if (span.kind === SpanKind.SERVER) this.server(span, seconds(span));
+    else if (span.kind === SpanKind.CLIENT) this.client(span, seconds(span));
     else return;
     this.durations.recorded++;
   }
@@ -69,17 +67,25 @@ export class HttpDurationProcessor implements SpanProcessor {
   async shutdown(): Promise<void> {}
 }
 
-function sdkHistogram(meter: Meter, instrument: DurationInstrument): DurationSink {
+/** Records one HTTP span's duration, with the attributes its instrument takes (firstErrorStatus: see metricAttributes). */
+type Recorder = (span: ReadableSpan, seconds: number) => void;
+
+function sdkHistogram(meter: Meter, instrument: DurationInstrument, keys: readonly string[], firstErrorStatus: number): Recorder {
   const histogram = meter.createHistogram(instrument.name, instrumentOptions(instrument));
-  // The attribute set is shared by every record with the same values: sdk-metrics keeps, never changes it.
-  return { record: (set, seconds) => histogram.record(seconds, set.attributes) };
+  // sdk-metrics hashes whatever it is given: a cached set would only add the cache's cost.
+  return (span, value) => histogram.record(value, metricAttributes(span, keys, firstErrorStatus));
+}
+
+function aggregated(sink: DurationSink, keys: readonly string[], firstErrorStatus: number): Recorder {
+  const sets = new DurationAttributeSets(keys, firstErrorStatus);
+  return (span, value) => sink.record(sets.of(span), value);
 }
 
 function fanOut(sinks: readonly DurationSink[]): DurationSink {
   if (sinks.length === 1) return sinks[0]!;
   return {
-    record(set, seconds) {
-      for (const sink of sinks) sink.record(set, seconds);
+    record(set, value) {
+      for (const sink of sinks) sink.record(set, value);
     },
   };
 }

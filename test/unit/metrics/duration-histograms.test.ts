@@ -13,7 +13,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, AggregationType, InstrumentType, MeterProvider, MetricReader, type AggregationOption, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { collectNow } from '../../../src/metrics/exit-collection.ts';
-import { DurationMetricProducer } from '../../../src/metrics/duration-histograms.ts';
+import { CLIENT_ATTRIBUTES, metricAttributes, SERVER_ATTRIBUTES } from '../../../src/metrics/duration-attributes.ts';
+import { CLIENT_DURATION, DurationMetricProducer, instrumentOptions, SERVER_DURATION } from '../../../src/metrics/duration-histograms.ts';
 import { HttpDurationProcessor } from '../../../src/metrics/http-duration-processor.ts';
 
 const resource = resourceFromAttributes({ 'service.name': 'durations' });
@@ -46,11 +47,25 @@ class TestReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
 }
 
+/** HttpDurationProcessor.onEnd() as it was: a new attribute set for every span, recorded on sdk-metrics Histograms. */
+function processorAsItWas(provider: MeterProvider) {
+  const meter = provider.getMeter('@acme/otel-register');
+  const server = meter.createHistogram(SERVER_DURATION.name, instrumentOptions(SERVER_DURATION));
+  const client = meter.createHistogram(CLIENT_DURATION.name, instrumentOptions(CLIENT_DURATION));
+  const seconds = (span: ReadableSpan) => span.duration[0] + span.duration[1] / 1e9;
+  return {
+    onEnd(span: ReadableSpan) {
+      if (span.attributes['http.request.method'] === undefined) return;
+      if (span.kind === SpanKind.SERVER) server.record(seconds(span), metricAttributes(span, SERVER_ATTRIBUTES, 500));
+      else if (span.kind === SpanKind.CLIENT) client.record(seconds(span), metricAttributes(span, CLIENT_ATTRIBUTES, 400));
+    },
+  };
+}
+
 /** The processor as it was (sdk-metrics Histograms), and as it is (aggregated here), with one reader per options. */
 function both(readers: ReaderOptions[]) {
   const sdkReaders = readers.map((options) => new TestReader(options));
-  const sdkProvider = new MeterProvider({ resource, readers: sdkReaders });
-  const sdk = new HttpDurationProcessor(sdkProvider.getMeter('@acme/otel-register'));
+  const sdk = processorAsItWas(new MeterProvider({ resource, readers: sdkReaders }));
   const producers = readers.map(() => new DurationMetricProducer(resource));
   const ownReaders = readers.map((options, i) => new TestReader(options, producers[i]));
   const ownProvider = new MeterProvider({ resource, readers: ownReaders });
@@ -97,12 +112,15 @@ function variedSpans(round: number): ReadableSpan[] {
     server({ 'http.response.status_code': '200', 'http.route': '/users/:id' }, 7), // a string status is another set
     server({ 'http.response.status_code': 503, 'http.route': '/boom' }, 20_000), // above the last boundary
     server({ 'http.response.status_code': 500, 'http.route': '/boom', 'error.type': 'Error' }, 30),
+    server({ 'http.response.status_code': 500, 'http.route': '/boom' }, 31),
     server({ 'http.route': '/aborted' }, 1, SpanStatusCode.ERROR), // _OTHER
     server({ 'http.route': '/aborted' }, 1),
     server({ 'http.response.status_code': 404 }, 0), // no route, zero duration
     server({ 'http.response.status_code': 200, 'http.route': `/round/${round % 2}` }, 42 + round),
     server({ 'http.response.status_code': 200, 'http.route': 'a|s3:b' }, 2), // separators inside values
     server({ 'http.response.status_code': 200, 'http.route': 'a', 'url.scheme': '|s3:b' }, 2),
+    server({ 'http.response.status_code': 200, 'http.route': 'x|sy', 'network.protocol.name': 'z' }, 2),
+    server({ 'http.response.status_code': 200, 'http.route': 'x', 'network.protocol.name': 'y|sz' }, 2),
     client({ 'http.response.status_code': 200 }, 8),
     client({ 'http.response.status_code': 404 }, 9), // 4xx is an error on the client
     client({ 'server.address': ['a', 'b'], 'http.response.status_code': 200 }, 10), // an array value
@@ -187,6 +205,19 @@ describe('HTTP duration histograms aggregated by the span processor', () => {
     assert.deepStrictEqual(collectNow(pipelines.ownReaders[0]!, pipelines.producers[0]), collectNow(pipelines.sdkReaders[0]!), 'and again, nothing new');
     pipelines.end(client({}, 1));
     await pipelines.compare('then the next collection');
+  });
+
+  it('the SDK path (kept for exponential histograms) records the same points', async () => {
+    const readerOptions = { temporality: AggregationTemporality.CUMULATIVE };
+    const reference = new TestReader(readerOptions);
+    const asItWas = processorAsItWas(new MeterProvider({ resource, readers: [reference] }));
+    const reader = new TestReader(readerOptions);
+    const processor = new HttpDurationProcessor(new MeterProvider({ resource, readers: [reader] }).getMeter('@acme/otel-register'));
+    for (const each of [...variedSpans(0), ...variedSpans(1)]) {
+      asItWas.onEnd(each);
+      processor.onEnd(each);
+    }
+    assert.deepStrictEqual((await reader.collect()).resourceMetrics.scopeMetrics, (await reference.collect()).resourceMetrics.scopeMetrics);
   });
 
   it('a reader that wants exponential histograms leaves the aggregation to sdk-metrics', () => {
