@@ -175,6 +175,13 @@ describe('HTTP duration histograms aggregated by the span processor', () => {
     }
   });
 
+  it('more distinct span values than the attribute-set cache holds: the sets stay right', async () => {
+    const pipelines = both([{ cardinalityLimit: 20_000 }]);
+    for (let round = 0; round < 2; round++) for (let i = 0; i < 6000; i++) pipelines.end(server({ 'http.response.status_code': 200 + (i % 3), 'http.route': `/r${i % 3000}` }, i % 40));
+    const [[scope]] = await pipelines.compare('after the cache started over');
+    assert.equal(scope!.metrics[0]!.dataPoints.length, 3000);
+  });
+
   it('two readers, cumulative and delta, each their own points', async () => {
     const pipelines = both([{ temporality: AggregationTemporality.CUMULATIVE }, { temporality: AggregationTemporality.DELTA }]);
     for (const each of variedSpans(0)) pipelines.end(each);
