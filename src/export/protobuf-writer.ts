@@ -100,16 +100,29 @@ export class ProtobufWriter {
 
   fixed32(value: number): void {
     this.ensure(4);
-    this.buffer.writeUInt32LE(value >>> 0, this.pos);
-    this.pos += 4;
+    // Byte stores rather than writeUInt32LE: no range checks, and inlined (flags and times are written per span).
+    const buffer = this.buffer;
+    let pos = this.pos;
+    buffer[pos++] = value;
+    buffer[pos++] = value >>> 8;
+    buffer[pos++] = value >>> 16;
+    buffer[pos++] = value >>> 24;
+    this.pos = pos;
   }
 
   fixed64(low: number, high: number): void {
     this.ensure(8);
     const buffer = this.buffer;
-    buffer.writeUInt32LE(low >>> 0, this.pos);
-    buffer.writeUInt32LE(high >>> 0, this.pos + 4);
-    this.pos += 8;
+    let pos = this.pos;
+    buffer[pos++] = low;
+    buffer[pos++] = low >>> 8;
+    buffer[pos++] = low >>> 16;
+    buffer[pos++] = low >>> 24;
+    buffer[pos++] = high;
+    buffer[pos++] = high >>> 8;
+    buffer[pos++] = high >>> 16;
+    buffer[pos++] = high >>> 24;
+    this.pos = pos;
   }
 
   double(value: number): void {
@@ -128,12 +141,16 @@ export class ProtobufWriter {
 
   /** Length-delimited, already encoded bytes copied as they are (a cached key, an encoded scope). */
   raw(value: Uint8Array): void {
-    this.ensure(value.length);
-    const buffer = this.buffer;
-    if (value.length < 32) for (let i = 0; i < value.length; i++) buffer[this.pos++] = value[i]!;
-    else {
-      buffer.set(value, this.pos);
-      this.pos += value.length;
+    const length = value.length;
+    this.ensure(length);
+    if (length < 96) {
+      const buffer = this.buffer;
+      let pos = this.pos;
+      for (let i = 0; i < length; i++) buffer[pos++] = value[i]!;
+      this.pos = pos;
+    } else {
+      this.buffer.set(value, this.pos);
+      this.pos += length;
     }
   }
 
