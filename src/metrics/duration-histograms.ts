@@ -191,6 +191,23 @@ function upperBoundIndex(boundaries: readonly number[], value: number): number {
 }
 
 /**
+ * The durations' scope first in every collection of `reader`, where it was
+ * when sdk-metrics aggregated them: its meter, having no observable
+ * callbacks, finished collecting before the others. A reader appends its
+ * producers' scopes after the SDK's; the order shows in Prometheus' /metrics.
+ */
+function reportedFirst(reader: IMetricReader): void {
+  const collect = reader.collect.bind(reader);
+  reader.collect = async (options) => {
+    const result = await collect(options);
+    const scopes = result.resourceMetrics.scopeMetrics;
+    const at = scopes.findIndex((scopeMetrics) => scopeMetrics.scope === DURATION_SCOPE);
+    if (at > 0) scopes.unshift(...scopes.splice(at, 1));
+    return result;
+  };
+}
+
+/**
  * The HTTP duration histograms for one reader, handed to it as a
  * MetricProducer: each collection of the reader collects them too, in the
  * scope of the meter they used to be created on. Inactive (empty) until
@@ -214,6 +231,7 @@ export class DurationMetricProducer implements MetricProducer {
     const limit = reader.selectCardinalityLimit?.(InstrumentType.HISTOGRAM) ?? DEFAULT_CARDINALITY_LIMIT;
     const temporality = () => reader.selectAggregationTemporality(InstrumentType.HISTOGRAM);
     this.streams = [new HistogramStream(SERVER_DURATION, limit, temporality), new HistogramStream(CLIENT_DURATION, limit, temporality)];
+    reportedFirst(reader);
     return this.streams;
   }
 

@@ -1,6 +1,6 @@
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import type { DurationMetricProducer } from './duration-histograms.ts';
+import { DURATION_SCOPE, type DurationMetricProducer } from './duration-histograms.ts';
 
 /** A collection reduced to data, so it can cross to the exit-flush worker (structured clone copies no getters). */
 export interface PlainResourceMetrics {
@@ -34,16 +34,22 @@ export function collectNow(reader: object, durations?: DurationMetricProducer): 
     const now = Date.now();
     const time: [number, number] = [Math.floor(now / 1000), (now % 1000) * 1e6];
     const scopeMetrics: PlainResourceMetrics['scopeMetrics'] = [];
+    let durationsPending = durations !== undefined;
+    const addDurations = () => {
+      durationsPending = false;
+      const own = durations!.collectNow(time);
+      if (own !== undefined) scopeMetrics.push({ scope: { ...own.scope }, metrics: own.metrics });
+    };
     for (const meter of collector._sharedState.meterSharedStates.values()) {
+      // In its meter's place, where sdk-metrics reported the durations before they were aggregated apart.
+      if (durationsPending && meter._instrumentationScope.name === DURATION_SCOPE.name) addDurations();
       const metrics = meter.metricStorageRegistry
         .getStorages(collector)
         .map((storage) => storage.collect(collector, time))
         .filter((data): data is MetricData => data !== undefined && data !== null && data.dataPoints.length > 0);
       if (metrics.length > 0) scopeMetrics.push({ scope: { ...meter._instrumentationScope }, metrics });
     }
-    // After the SDK's own, as MetricReader.collect() appends its producers'.
-    const own = durations?.collectNow(time);
-    if (own !== undefined) scopeMetrics.push({ scope: { ...own.scope }, metrics: own.metrics });
+    if (durationsPending) addDurations();
     if (scopeMetrics.length === 0) return undefined;
     const resource = collector._sharedState.resource;
     return { resource: { attributes: { ...resource.attributes }, schemaUrl: resource.schemaUrl }, scopeMetrics };

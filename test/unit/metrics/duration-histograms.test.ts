@@ -62,19 +62,38 @@ function processorAsItWas(provider: MeterProvider) {
   };
 }
 
+/**
+ * Meters around ours, as in the pipeline: the runtime metrics' (observable
+ * callbacks) made before it, an instrumentation's (synchronous) after: the
+ * order of the scopes in a collection must stay as it was too.
+ */
+function otherMeters(provider: MeterProvider, build: () => void): () => void {
+  provider.getMeter('runtime-like').createObservableGauge('runtime.gauge').addCallback((result) => result.observe(1));
+  build();
+  const counter = provider.getMeter('instrumentation-like').createCounter('requests');
+  return () => counter.add(1);
+}
+
 /** The processor as it was (sdk-metrics Histograms), and as it is (aggregated here), with one reader per options. */
 function both(readers: ReaderOptions[]) {
   const sdkReaders = readers.map((options) => new TestReader(options));
-  const sdk = processorAsItWas(new MeterProvider({ resource, readers: sdkReaders }));
+  const sdkProvider = new MeterProvider({ resource, readers: sdkReaders });
+  let sdk!: ReturnType<typeof processorAsItWas>;
+  const countSdk = otherMeters(sdkProvider, () => (sdk = processorAsItWas(sdkProvider)));
   const producers = readers.map(() => new DurationMetricProducer(resource));
   const ownReaders = readers.map((options, i) => new TestReader(options, producers[i]));
   const ownProvider = new MeterProvider({ resource, readers: ownReaders });
-  const streams = ownReaders.map((reader, i) => producers[i]!.bind(reader)!);
-  const own = new HttpDurationProcessor(ownProvider.getMeter('@acme/otel-register'), undefined, streams);
+  let own!: HttpDurationProcessor;
+  const countOwn = otherMeters(ownProvider, () => {
+    const streams = ownReaders.map((reader, i) => producers[i]!.bind(reader)!);
+    own = new HttpDurationProcessor(ownProvider.getMeter('@acme/otel-register'), undefined, streams);
+  });
   return {
     end(span: ReadableSpan) {
       sdk.onEnd(span);
       own.onEnd(span);
+      countSdk();
+      countOwn();
     },
     /** Collects every reader of both and compares them. */
     async compare(what: string): Promise<ScopeMetrics[][]> {
@@ -139,9 +158,9 @@ describe('HTTP duration histograms aggregated by the span processor', () => {
       await pipelines.compare('nothing recorded yet');
       for (const each of variedSpans(0)) pipelines.end(each);
       clock += 1000;
-      const [[first]] = await pipelines.compare('first collection');
-      assert.ok(first, 'points collected');
-      assert.equal(first.metrics.length, 2);
+      const [scopes] = await pipelines.compare('first collection');
+      assert.deepEqual(scopes!.map((scope) => scope.scope.name), ['@acme/otel-register', 'instrumentation-like', 'runtime-like'], 'the order is compared too');
+      assert.equal(scopes![0]!.metrics.length, 2);
       clock += 1000;
       // A set recorded in the first interval only; one new; the rest again.
       pipelines.end(server({ 'http.response.status_code': 200, 'http.route': '/new' }, 1));
@@ -161,6 +180,7 @@ describe('HTTP duration histograms aggregated by the span processor', () => {
     pipelines.end(span(SpanKind.SERVER, { 'http.request.method': 'GET' }, NaN));
     pipelines.end(span(SpanKind.SERVER, { 'http.request.method': 'POST' }, -5e6));
     const [[scope]] = await pipelines.compare('NaN and negative');
+    assert.equal(scope!.scope.name, '@acme/otel-register');
     assert.equal(scope!.metrics[0]!.dataPoints.length, 1);
   });
 
