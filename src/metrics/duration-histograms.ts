@@ -211,7 +211,7 @@ function reportedFirst(reader: IMetricReader): void {
  * The HTTP duration histograms for one reader, handed to it as a
  * MetricProducer: each collection of the reader collects them too, in the
  * scope of the meter they used to be created on. Inactive (empty) until
- * bind() finds the reader aggregates histograms the default way.
+ * bound to its reader.
  */
 export class DurationMetricProducer implements MetricProducer {
   private readonly resource: Resource;
@@ -222,22 +222,21 @@ export class DurationMetricProducer implements MetricProducer {
   }
 
   /**
-   * Streams for this reader, or undefined when it wants another aggregation
-   * than the default explicit buckets (an exponential histogram): then
-   * sdk-metrics must aggregate the durations itself.
+   * Whether the durations can be aggregated here for `reader`: not when it
+   * wants another aggregation than the default explicit buckets (an
+   * exponential histogram), which sdk-metrics must then make itself.
    */
-  bind(reader: IMetricReader): readonly [server: HistogramStream, client: HistogramStream] | undefined {
-    if (reader.selectAggregation(InstrumentType.HISTOGRAM).type !== AggregationType.DEFAULT) return undefined;
+  static aggregatesFor(reader: IMetricReader): boolean {
+    return reader.selectAggregation(InstrumentType.HISTOGRAM).type === AggregationType.DEFAULT;
+  }
+
+  /** The reader's streams (it must be one aggregatesFor() accepts), to record into. */
+  bind(reader: IMetricReader): readonly [server: HistogramStream, client: HistogramStream] {
     const limit = reader.selectCardinalityLimit?.(InstrumentType.HISTOGRAM) ?? DEFAULT_CARDINALITY_LIMIT;
     const temporality = () => reader.selectAggregationTemporality(InstrumentType.HISTOGRAM);
     this.streams = [new HistogramStream(SERVER_DURATION, limit, temporality), new HistogramStream(CLIENT_DURATION, limit, temporality)];
     reportedFirst(reader);
     return this.streams;
-  }
-
-  /** Back to inactive: sdk-metrics aggregates the durations for every reader. */
-  unbind(): void {
-    this.streams = undefined;
   }
 
   async collect(): Promise<CollectionResult> {

@@ -78,16 +78,8 @@ export function createMetricsPipeline(config: Config, resource: Resource): Metri
  * then sdk-metrics aggregates them for every reader, as one instrument records into all.
  */
 function bindDurationStreams(bound: readonly { reader: IMetricReader; producer: DurationMetricProducer }[]): (readonly [HistogramStream, HistogramStream])[] | undefined {
-  const streams: (readonly [HistogramStream, HistogramStream])[] = [];
-  for (const { reader, producer } of bound) {
-    const pair = producer.bind(reader);
-    if (pair === undefined) {
-      for (const each of bound) each.producer.unbind();
-      return undefined;
-    }
-    streams.push(pair);
-  }
-  return streams;
+  if (!bound.every(({ reader }) => DurationMetricProducer.aggregatesFor(reader))) return undefined;
+  return bound.map(({ reader, producer }) => producer.bind(reader));
 }
 
 function createLazyOtlpExporter(config: Config, durations: RecordedDurations): LazyMetricExporter {
