@@ -242,18 +242,50 @@ function hexDigit(code: number): number {
 /** hexDigit of every ASCII code, looked up instead of computed (ids are hexed twice per span: trace and span). */
 const HEX_DIGITS = Int32Array.from({ length: 128 }, (_, code) => hexDigit(code));
 
+/** The last whole second written, as nanoseconds (low and high 32 bits): the times of a burst of spans share a few seconds. */
+let lastSeconds = -1;
+let lastSecondLow = 0;
+let lastSecondHigh = 0;
+/** fixed64Nanos()'s result. */
+let low = 0;
+let high = 0;
+
 /**
  * An HrTime [seconds, nanoseconds] as fixed64 nanoseconds, with upstream's
  * arithmetic (writeHrTimeAsFixed64), so out-of-range times wrap the same way.
+ * For whole seconds below 2^32 and whole nanoseconds below 2^32, that
+ * arithmetic is exact, and so is adding the nanoseconds to the second's
+ * nanoseconds, which are kept from the last time in the same second.
  */
 export function writeHrTime(writer: ProtobufWriter, time: readonly [number, number]): void {
   const seconds = time[0];
   const nanos = time[1];
+  if (seconds === lastSeconds && nanos >>> 0 === nanos) {
+    let sumLow = lastSecondLow + nanos;
+    let sumHigh = lastSecondHigh;
+    if (sumLow >= 4294967296) {
+      sumLow -= 4294967296;
+      sumHigh = (sumHigh + 1) >>> 0;
+    }
+    writer.fixed64(sumLow, sumHigh);
+    return;
+  }
+  if (seconds >>> 0 === seconds) {
+    fixed64Nanos(seconds, 0);
+    lastSeconds = seconds;
+    lastSecondLow = low;
+    lastSecondHigh = high;
+  }
+  fixed64Nanos(seconds, nanos);
+  writer.fixed64(low, high);
+}
+
+/** Upstream's writeHrTimeAsFixed64 arithmetic, into `low` and `high`. */
+function fixed64Nanos(seconds: number, nanos: number): void {
   const lower16 = (seconds & 0xffff) * 1e9;
   const upper = ((seconds / 0x10000) >>> 0) * 1e9;
   const lowWithCarry = (lower16 >>> 0) + (((upper & 0xffff) * 0x10000) >>> 0) + nanos;
-  const low = lowWithCarry >>> 0;
+  low = lowWithCarry >>> 0;
   const carry = Math.floor(lowWithCarry / 4294967296);
-  const high = (Math.floor(lower16 / 4294967296) + ((upper / 0x10000) >>> 0) + carry) >>> 0;
-  writer.fixed64(low, high);
+  high = (Math.floor(lower16 / 4294967296) + ((upper / 0x10000) >>> 0) + carry) >>> 0;
 }

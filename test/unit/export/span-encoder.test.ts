@@ -151,6 +151,12 @@ function buildRecurringSpans(): ReadableSpan[] {
     if (i % 5 === 0) tracer.startSpan('unrelated', { links: [{ context: server.spanContext(), attributes: { 'http.request.method': 'GET' } }] }).end();
     server.end();
   }
+  // Times: two in a second whose nanoseconds carry into the high 32 bits (from the last second's cache), a
+  // second past 2^32 (not cached), the epoch, and back to a second seen before.
+  let carrySecond = 1_700_000_000;
+  while (Number((BigInt(carrySecond) * 1_000_000_000n) % 2n ** 32n) < 2 ** 32 - 5e8) carrySecond++;
+  const times: [number, number][] = [[carrySecond, 1], [carrySecond, 999_999_999], [2 ** 32 + 5, 7], [0, 0], [0, 999_999_999], [carrySecond, 600_000_000]];
+  for (const [i, time] of times.entries()) tracer.startSpan(`time ${i}`, { startTime: time }).end(times[(i + 1) % times.length]);
   return spans;
 }
 
