@@ -425,7 +425,15 @@ function spanFlags(context: SpanContext, isRemote: boolean | undefined): number 
   return (context.traceFlags & 0xff) | CONTEXT_HAS_IS_REMOTE | (isRemote ? CONTEXT_IS_REMOTE : 0);
 }
 
+/** The Status field of a span with no message and code UNSET, OK or ERROR: most spans' status, written in one copy. */
+const PLAIN_STATUS_FIELDS = [0, 1, 2].map((code) => Buffer.from([SPAN_STATUS, 2, STATUS_CODE, code]));
+
 function writeStatus(writer: ProtobufWriter, status: SpanStatus): void {
+  const plain = status.message ? undefined : PLAIN_STATUS_FIELDS[status.code];
+  if (plain !== undefined) {
+    writer.raw(plain);
+    return;
+  }
   writer.key(SPAN_STATUS);
   const start = writer.begin();
   if (status.message) {

@@ -146,6 +146,9 @@ function buildRecurringSpans(): ReadableSpan[] {
     // Children end first: the parent's id, then the trace id, come from the caches.
     const client = tracer.startSpan('GET', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'edge': edgeValues[(i * 7) % edgeValues.length] as string } }, parent);
     client.addEvent('retry', { 'http.request.method': 'GET', 'attempt': i % 2 });
+    // Statuses without a message are written from constants.
+    if (i % 7 === 0) client.setStatus({ code: SpanStatusCode.ERROR });
+    if (i % 7 === 1) client.setStatus({ code: SpanStatusCode.OK });
     client.end();
     tracer.startSpan('render', {}, parent).end();
     if (i % 5 === 0) tracer.startSpan('unrelated', { links: [{ context: server.spanContext(), attributes: { 'http.request.method': 'GET' } }] }).end();
