@@ -14,7 +14,9 @@
  *   holds the batches in flight until the collector answers);
  * - of that, GC time (PerformanceObserver 'gc') per span;
  * - bytes retained per queued span (heap + array buffers, after a full GC,
- *   with 2048 spans waiting: OTEL_BSP_MAX_QUEUE_SIZE's default).
+ *   with 2048 spans waiting: OTEL_BSP_MAX_QUEUE_SIZE's default);
+ * - our encoder alone: CPU µs per span to encode spans made beforehand
+ *   (no subtraction, so the least noisy figure for a change to the encoder).
  */
 import { gzipSync } from 'node:zlib';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
@@ -239,3 +241,24 @@ for (const [variant, figures] of results) {
   console.log(`  export path without gzip: ${median(withoutGzip).toFixed(2)} µs (${spread(withoutGzip)})`);
   console.log(`  retained per queued span: ${median(figures.bytes).toFixed(0)} bytes (${spread(figures.bytes, 0)})`);
 }
+
+/** The encoder alone, on spans made beforehand (a few hundred requests, so they stay in the CPU caches as a span just ended does). */
+function encodeOnly(): number {
+  const made: ReadableSpan[] = [];
+  sink = (span) => void made.push(span);
+  for (let i = 0; i < 300; i++) request(i);
+  const encoder = new SpanEncoder();
+  let batch: EncodedSpan[] = [];
+  const before = cpuMicros();
+  for (let i = 0; i < SPANS; i++) {
+    batch.push(encoder.encode(made[i % made.length]!));
+    if (batch.length === BATCH) {
+      encoder.release(batch);
+      batch = [];
+    }
+  }
+  return (cpuMicros() - before) / SPANS;
+}
+encodeOnly();
+const encodeFigures = Array.from({ length: ROUNDS }, encodeOnly);
+console.log(`our encoder alone (encode + release, spans made beforehand): ${median(encodeFigures).toFixed(3)} µs per span (${spread(encodeFigures, 3)})`);

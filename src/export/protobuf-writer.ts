@@ -100,16 +100,29 @@ export class ProtobufWriter {
 
   fixed32(value: number): void {
     this.ensure(4);
-    this.buffer.writeUInt32LE(value >>> 0, this.pos);
-    this.pos += 4;
+    // Byte stores rather than writeUInt32LE: no range checks, and inlined (flags and times are written per span).
+    const buffer = this.buffer;
+    let pos = this.pos;
+    buffer[pos++] = value;
+    buffer[pos++] = value >>> 8;
+    buffer[pos++] = value >>> 16;
+    buffer[pos++] = value >>> 24;
+    this.pos = pos;
   }
 
   fixed64(low: number, high: number): void {
     this.ensure(8);
     const buffer = this.buffer;
-    buffer.writeUInt32LE(low >>> 0, this.pos);
-    buffer.writeUInt32LE(high >>> 0, this.pos + 4);
-    this.pos += 8;
+    let pos = this.pos;
+    buffer[pos++] = low;
+    buffer[pos++] = low >>> 8;
+    buffer[pos++] = low >>> 16;
+    buffer[pos++] = low >>> 24;
+    buffer[pos++] = high;
+    buffer[pos++] = high >>> 8;
+    buffer[pos++] = high >>> 16;
+    buffer[pos++] = high >>> 24;
+    this.pos = pos;
   }
 
   double(value: number): void {
@@ -128,12 +141,16 @@ export class ProtobufWriter {
 
   /** Length-delimited, already encoded bytes copied as they are (a cached key, an encoded scope). */
   raw(value: Uint8Array): void {
-    this.ensure(value.length);
-    const buffer = this.buffer;
-    if (value.length < 32) for (let i = 0; i < value.length; i++) buffer[this.pos++] = value[i]!;
-    else {
-      buffer.set(value, this.pos);
-      this.pos += value.length;
+    const length = value.length;
+    this.ensure(length);
+    if (length < 96) {
+      const buffer = this.buffer;
+      let pos = this.pos;
+      for (let i = 0; i < length; i++) buffer[pos++] = value[i]!;
+      this.pos = pos;
+    } else {
+      this.buffer.set(value, this.pos);
+      this.pos += length;
     }
   }
 
@@ -225,18 +242,50 @@ function hexDigit(code: number): number {
 /** hexDigit of every ASCII code, looked up instead of computed (ids are hexed twice per span: trace and span). */
 const HEX_DIGITS = Int32Array.from({ length: 128 }, (_, code) => hexDigit(code));
 
+/** The last whole second written, as nanoseconds (low and high 32 bits): the times of a burst of spans share a few seconds. */
+let lastSeconds = -1;
+let lastSecondLow = 0;
+let lastSecondHigh = 0;
+/** fixed64Nanos()'s result. */
+let low = 0;
+let high = 0;
+
 /**
  * An HrTime [seconds, nanoseconds] as fixed64 nanoseconds, with upstream's
  * arithmetic (writeHrTimeAsFixed64), so out-of-range times wrap the same way.
+ * For whole seconds below 2^32 and whole nanoseconds below 2^32, that
+ * arithmetic is exact, and so is adding the nanoseconds to the second's
+ * nanoseconds, which are kept from the last time in the same second.
  */
 export function writeHrTime(writer: ProtobufWriter, time: readonly [number, number]): void {
   const seconds = time[0];
   const nanos = time[1];
+  if (seconds === lastSeconds && nanos >>> 0 === nanos) {
+    let sumLow = lastSecondLow + nanos;
+    let sumHigh = lastSecondHigh;
+    if (sumLow >= 4294967296) {
+      sumLow -= 4294967296;
+      sumHigh = (sumHigh + 1) >>> 0;
+    }
+    writer.fixed64(sumLow, sumHigh);
+    return;
+  }
+  if (seconds >>> 0 === seconds) {
+    fixed64Nanos(seconds, 0);
+    lastSeconds = seconds;
+    lastSecondLow = low;
+    lastSecondHigh = high;
+  }
+  fixed64Nanos(seconds, nanos);
+  writer.fixed64(low, high);
+}
+
+/** Upstream's writeHrTimeAsFixed64 arithmetic, into `low` and `high`. */
+function fixed64Nanos(seconds: number, nanos: number): void {
   const lower16 = (seconds & 0xffff) * 1e9;
   const upper = ((seconds / 0x10000) >>> 0) * 1e9;
   const lowWithCarry = (lower16 >>> 0) + (((upper & 0xffff) * 0x10000) >>> 0) + nanos;
-  const low = lowWithCarry >>> 0;
+  low = lowWithCarry >>> 0;
   const carry = Math.floor(lowWithCarry / 4294967296);
-  const high = (Math.floor(lower16 / 4294967296) + ((upper / 0x10000) >>> 0) + carry) >>> 0;
-  writer.fixed64(low, high);
+  high = (Math.floor(lower16 / 4294967296) + ((upper / 0x10000) >>> 0) + carry) >>> 0;
 }

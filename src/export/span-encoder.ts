@@ -79,11 +79,67 @@ const MAX_64_BIT_INT = 2 ** 63;
 
 /** Attribute keys kept pre-encoded; past this many distinct keys (unbounded key sets), the rest are written each time. */
 const MAX_CACHED_KEYS = 4096;
+/**
+ * Recurring short values (a method, scheme, status, route, port) are kept
+ * encoded with their key, as the whole KeyValue: up to this many values a
+ * key, strings up to this length, integers of up to 32 bits and booleans.
+ */
+const MAX_CACHED_VALUES = 16;
+const MAX_CACHED_STRING = 48;
+/** A key whose values keep missing a full cache (a path, a peer port) is given up on, as lookups then cost without paying. */
+const GIVE_UP_AFTER_MISSES = 256;
 /** Fragments are copied into shared slabs of this size; one larger than a quarter of it gets a buffer of its own. */
 const SLAB_SIZE = 64 * 1024;
 const OWN_BUFFER_FROM = SLAB_SIZE / 4;
 /** Empty slabs kept for reuse: 1 MiB, beyond which a burst's slabs are left to the GC. */
 const MAX_POOLED_SLABS = 16;
+
+/** Equal to no attribute value. */
+const NO_VALUE = Symbol('none');
+
+/** An attribute key, pre-encoded, with the KeyValue messages (after their field key) of the values it recently had. */
+class KeyEntry {
+  /** KeyValue.key: its field key, length and bytes. */
+  readonly key: Buffer;
+  /** Undefined once the key has shown too many different values to be worth a lookup. */
+  values: Map<string | number | boolean, Buffer> | undefined = new Map();
+  /** The last value found in `values`, checked first: most keys have the same value span after span. */
+  lastValue: unknown = NO_VALUE;
+  lastEncoded: Buffer | undefined;
+  hits = 0;
+  misses = 0;
+
+  constructor(key: Buffer) {
+    this.key = key;
+  }
+}
+
+/** A value worth a lookup in KeyEntry.values: small, and encoded the same whenever it is equal (no NaN, no -0 apart from 0). */
+function cacheableValue(value: unknown): value is string | number | boolean {
+  switch (typeof value) {
+    case 'string':
+      return value.length <= MAX_CACHED_STRING;
+    case 'number':
+      return (value | 0) === value;
+    case 'boolean':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The last id written in one role, as its length and bytes: the spans of one request share a trace id, children their parent's id. */
+class IdCache {
+  hex = '';
+  encoded: Buffer = Buffer.alloc(0);
+
+  remember(hex: string, writer: ProtobufWriter, at: number): void {
+    const length = writer.pos - at;
+    if (this.encoded.length !== length) this.encoded = Buffer.allocUnsafeSlow(length);
+    writer.buffer.copy(this.encoded, 0, at, writer.pos);
+    this.hex = hex;
+  }
+}
 
 /** One resource as it appears in a request: its `Resource` message, encoded once its attributes are final. */
 export class ResourceEntry {
@@ -190,7 +246,10 @@ export class SpanEncoder {
   /** One writer for every span: spans end one at a time on this thread. */
   private readonly writer = new ProtobufWriter();
   private readonly resources = new WeakMap<Resource, ResourceEntry>();
-  private readonly keys = new Map<string, Buffer>();
+  private readonly keys = new Map<string, KeyEntry>();
+  private readonly traceIds = new IdCache();
+  /** A parent's id: the next sibling's parent, or the parent's own id when it ends after its children. */
+  private readonly parentIds = new IdCache();
   private slab = new Slab(Buffer.allocUnsafeSlow(SLAB_SIZE), true);
   /** Slabs whose spans were all exported, ready for reuse (dd-trace's reused chunk, in slab-sized pieces). */
   private readonly pool: Slab[] = [];
@@ -265,9 +324,10 @@ export class SpanEncoder {
     const writer = this.writer;
     const context = span.spanContext();
     writer.key(SPAN_TRACE_ID);
-    writer.hexBytes(context.traceId);
+    this.writeTraceId(context.traceId);
     writer.key(SPAN_SPAN_ID);
-    writer.hexBytes(context.spanId);
+    if (context.spanId === this.parentIds.hex) writer.raw(this.parentIds.encoded);
+    else writer.hexBytes(context.spanId);
     const traceState = context.traceState?.serialize();
     if (traceState) {
       writer.key(SPAN_TRACE_STATE);
@@ -276,7 +336,13 @@ export class SpanEncoder {
     const parent = span.parentSpanContext;
     if (parent?.spanId) {
       writer.key(SPAN_PARENT_SPAN_ID);
-      writer.hexBytes(parent.spanId);
+      const parentIds = this.parentIds;
+      if (parent.spanId === parentIds.hex) writer.raw(parentIds.encoded);
+      else {
+        const at = writer.pos;
+        writer.hexBytes(parent.spanId);
+        parentIds.remember(parent.spanId, writer, at);
+      }
     }
     writer.key(SPAN_NAME);
     writer.string(span.name);
@@ -303,6 +369,18 @@ export class SpanEncoder {
     writeStatus(writer, span.status);
     writer.key(SPAN_FLAGS);
     writer.fixed32(spanFlags(context, parent?.isRemote));
+  }
+
+  private writeTraceId(hex: string): void {
+    const writer = this.writer;
+    const traceIds = this.traceIds;
+    if (hex === traceIds.hex) {
+      writer.raw(traceIds.encoded);
+      return;
+    }
+    const at = writer.pos;
+    writer.hexBytes(hex);
+    traceIds.remember(hex, writer, at);
   }
 
   private writeEvent(event: TimedEvent): void {
@@ -347,7 +425,15 @@ function spanFlags(context: SpanContext, isRemote: boolean | undefined): number 
   return (context.traceFlags & 0xff) | CONTEXT_HAS_IS_REMOTE | (isRemote ? CONTEXT_IS_REMOTE : 0);
 }
 
+/** The Status field of a span with no message and code UNSET, OK or ERROR: most spans' status, written in one copy. */
+const PLAIN_STATUS_FIELDS = [0, 1, 2].map((code) => Buffer.from([SPAN_STATUS, 2, STATUS_CODE, code]));
+
 function writeStatus(writer: ProtobufWriter, status: SpanStatus): void {
+  const plain = status.message ? undefined : PLAIN_STATUS_FIELDS[status.code];
+  if (plain !== undefined) {
+    writer.raw(plain);
+    return;
+  }
   writer.key(SPAN_STATUS);
   const start = writer.begin();
   if (status.message) {
@@ -360,25 +446,57 @@ function writeStatus(writer: ProtobufWriter, status: SpanStatus): void {
 }
 
 /** Repeated KeyValue `field`, in the attributes' own key order (as upstream's for…in). */
-function writeAttributes(writer: ProtobufWriter, attributes: Attributes, field: number, keys: Map<string, Buffer> | undefined): void {
+function writeAttributes(writer: ProtobufWriter, attributes: Attributes, field: number, keys: Map<string, KeyEntry> | undefined): void {
   const fieldKeyByte = fieldKey(field, LENGTH_DELIMITED);
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    const value = attributes[key];
     writer.key(fieldKeyByte);
+    let entry = keys?.get(key);
+    if (entry !== undefined && value === entry.lastValue) {
+      writer.raw(entry.lastEncoded!);
+      continue;
+    }
+    const values = entry?.values;
+    const cacheable = values !== undefined && cacheableValue(value);
+    if (cacheable) {
+      const encoded = values.get(value);
+      if (encoded !== undefined) {
+        entry!.hits++;
+        entry!.lastValue = value;
+        entry!.lastEncoded = encoded;
+        writer.raw(encoded);
+        continue;
+      }
+    }
     const start = writer.begin();
-    const encodedKey = keys?.get(key);
-    if (encodedKey !== undefined) writer.raw(encodedKey);
+    if (entry !== undefined) writer.raw(entry.key);
     else {
       const at = writer.pos;
       writer.key(KEY_VALUE_KEY);
       writer.string(key);
-      if (keys !== undefined && keys.size < MAX_CACHED_KEYS) keys.set(key, Buffer.from(writer.buffer.subarray(at, writer.pos)));
+      if (keys !== undefined && keys.size < MAX_CACHED_KEYS) keys.set(key, (entry = new KeyEntry(Buffer.from(writer.buffer.subarray(at, writer.pos)))));
     }
     writer.key(KEY_VALUE_VALUE);
     const valueStart = writer.begin();
-    writeAnyValue(writer, attributes[key]);
+    writeAnyValue(writer, value);
     writer.end(valueStart);
     writer.end(start);
+    if (cacheable) remember(entry!, value, writer, start);
+  }
+}
+
+/** Keeps the KeyValue just written (length and body, from `start`) for the next time the key has this value. */
+function remember(entry: KeyEntry, value: string | number | boolean, writer: ProtobufWriter, start: number): void {
+  const values = entry.values!;
+  if (values.size < MAX_CACHED_VALUES) {
+    values.set(value, Buffer.from(writer.buffer.subarray(start, writer.pos)));
+    return;
+  }
+  if (++entry.misses > GIVE_UP_AFTER_MISSES && entry.misses > entry.hits) {
+    entry.values = undefined;
+    entry.lastValue = NO_VALUE;
+    entry.lastEncoded = undefined;
   }
 }
 

@@ -1,25 +1,8 @@
-import { SpanKind, SpanStatusCode, ValueType, type Attributes, type Histogram, type Meter } from '@opentelemetry/api';
+import { SpanKind, type Meter } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { CLIENT_ATTRIBUTES, DurationAttributeSets, metricAttributes, SERVER_ATTRIBUTES } from './duration-attributes.ts';
+import { CLIENT_DURATION, instrumentOptions, SERVER_DURATION, type DurationInstrument, type DurationSink, type HistogramStream } from './duration-histograms.ts';
 
-/** Semantic conventions' advice for HTTP durations, in seconds. */
-export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-
-/** Span attributes carried over to http.server.request.duration, as the semantic conventions list them. */
-const SERVER_ATTRIBUTES = ['http.request.method', 'url.scheme', 'http.response.status_code', 'http.route', 'network.protocol.name', 'network.protocol.version'] as const;
-/** And to http.client.request.duration. */
-const CLIENT_ATTRIBUTES = ['http.request.method', 'server.address', 'server.port', 'url.scheme', 'http.response.status_code', 'network.protocol.name', 'network.protocol.version'] as const;
-
-/**
- * http.server.request.duration and http.client.request.duration, derived
- * from the SERVER and CLIENT spans the HTTP instrumentations already measure:
- * one histogram record per ended span instead of a second clock reading and
- * attribute set per request. Because the span is read at its end, the
- * metric gets the http.route a framework instrumentation set on the span,
- * whichever framework it was.
- *
- * Only recording spans reach a span processor: RecordHttpSpansSampler keeps
- * the HTTP ones recording when the configured sampler drops them.
- */
 /**
  * Request durations recorded, and how many of them an export has taken: the
  * exit flush sends a last collection only for durations recorded since (as it
@@ -36,26 +19,46 @@ export class RecordedDurations {
   }
 }
 
+/**
+ * http.server.request.duration and http.client.request.duration, derived
+ * from the SERVER and CLIENT spans the HTTP instrumentations already measure:
+ * one histogram record per ended span instead of a second clock reading and
+ * attribute set per request. Because the span is read at its end, the
+ * metric gets the http.route a framework instrumentation set on the span,
+ * whichever framework it was.
+ *
+ * Only recording spans reach a span processor: RecordHttpSpansSampler keeps
+ * the HTTP ones recording when the configured sampler drops them.
+ */
 export class HttpDurationProcessor implements SpanProcessor {
-  private readonly server: Histogram;
-  private readonly client: Histogram;
+  private readonly server: Recorder;
+  private readonly client: Recorder;
   private readonly durations: RecordedDurations;
 
-  constructor(meter: Meter, durations: RecordedDurations = new RecordedDurations()) {
+  /**
+   * `streams`: the histograms of every reader, aggregated here (see
+   * DurationMetricProducer), one per reader and instrument. Without them the
+   * durations are recorded on sdk-metrics Histograms of `meter`, which hash
+   * the attribute set at every record.
+   */
+  constructor(meter: Meter, durations: RecordedDurations = new RecordedDurations(), streams?: readonly (readonly [server: HistogramStream, client: HistogramStream])[]) {
     this.durations = durations;
-    const advice = { explicitBucketBoundaries: HTTP_DURATION_BUCKETS };
-    this.server = meter.createHistogram('http.server.request.duration', { description: 'Duration of HTTP server requests.', unit: 's', valueType: ValueType.DOUBLE, advice });
-    this.client = meter.createHistogram('http.client.request.duration', { description: 'Duration of HTTP client requests.', unit: 's', valueType: ValueType.DOUBLE, advice });
+    if (streams === undefined) {
+      this.server = sdkHistogram(meter, SERVER_DURATION, SERVER_ATTRIBUTES, 500);
+      this.client = sdkHistogram(meter, CLIENT_DURATION, CLIENT_ATTRIBUTES, 400);
+    } else {
+      this.server = aggregated(fanOut(streams.map(([server]) => server)), SERVER_ATTRIBUTES, 500);
+      this.client = aggregated(fanOut(streams.map(([, client]) => client)), CLIENT_ATTRIBUTES, 400);
+    }
   }
 
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    const attributes = span.attributes;
     // Stable HTTP semconv spans only: a span of another protocol (gRPC, messaging) also has kind SERVER/CLIENT.
-    if (attributes['http.request.method'] === undefined) return;
-    if (span.kind === SpanKind.SERVER) this.server.record(seconds(span), metricAttributes(span, SERVER_ATTRIBUTES, 500));
-    else if (span.kind === SpanKind.CLIENT) this.client.record(seconds(span), metricAttributes(span, CLIENT_ATTRIBUTES, 400));
+    if (span.attributes['http.request.method'] === undefined) return;
+    if (span.kind === SpanKind.SERVER) this.server(span, seconds(span));
+    else if (span.kind === SpanKind.CLIENT) this.client(span, seconds(span));
     else return;
     this.durations.recorded++;
   }
@@ -64,27 +67,29 @@ export class HttpDurationProcessor implements SpanProcessor {
   async shutdown(): Promise<void> {}
 }
 
-function seconds(span: ReadableSpan): number {
-  return span.duration[0] + span.duration[1] / 1e9;
+/** Records one HTTP span's duration, with the attributes its instrument takes (firstErrorStatus: see metricAttributes). */
+type Recorder = (span: ReadableSpan, seconds: number) => void;
+
+function sdkHistogram(meter: Meter, instrument: DurationInstrument, keys: readonly string[], firstErrorStatus: number): Recorder {
+  const histogram = meter.createHistogram(instrument.name, instrumentOptions(instrument));
+  // sdk-metrics hashes whatever it is given: a cached set would only add the cache's cost.
+  return (span, value) => histogram.record(value, metricAttributes(span, keys, firstErrorStatus));
 }
 
-/**
- * error.type as the conventions define it: the span's own error.type (an
- * exception or a connection failure), else the status code when it counts as
- * an error (5xx on the server, 4xx and 5xx on the client).
- */
-function metricAttributes(span: ReadableSpan, keys: readonly string[], firstErrorStatus: number): Attributes {
-  const attributes: Attributes = {};
-  for (const key of keys) {
-    const value = span.attributes[key];
-    if (value !== undefined) attributes[key] = value;
-  }
-  // network.protocol.name is only required when it is not http.
-  if (attributes['network.protocol.name'] === 'http') delete attributes['network.protocol.name'];
-  const status = span.attributes['http.response.status_code'];
-  const errorType = span.attributes['error.type'];
-  if (errorType !== undefined) attributes['error.type'] = errorType;
-  else if (typeof status === 'number' && status >= firstErrorStatus) attributes['error.type'] = String(status);
-  else if (status === undefined && span.status.code === SpanStatusCode.ERROR) attributes['error.type'] = '_OTHER';
-  return attributes;
+function aggregated(sink: DurationSink, keys: readonly string[], firstErrorStatus: number): Recorder {
+  const sets = new DurationAttributeSets(keys, firstErrorStatus);
+  return (span, value) => sink.record(sets.of(span), value);
+}
+
+function fanOut(sinks: readonly DurationSink[]): DurationSink {
+  if (sinks.length === 1) return sinks[0]!;
+  return {
+    record(set, value) {
+      for (const sink of sinks) sink.record(set, value);
+    },
+  };
+}
+
+function seconds(span: ReadableSpan): number {
+  return span.duration[0] + span.duration[1] / 1e9;
 }

@@ -8,6 +8,7 @@ import { installQuietErrorHandler } from '../export/index.ts';
 import { printLine } from '../logging.ts';
 import type { ExitMetrics } from '../lifecycle/exit-flush.ts';
 import { ConsoleMetricTableExporter } from './console-metric-exporter.ts';
+import { DurationMetricProducer, type HistogramStream } from './duration-histograms.ts';
 import { collectNow } from './exit-collection.ts';
 import { HttpDurationProcessor, RecordedDurations } from './http-duration-processor.ts';
 import { LazyMetricExporter } from './lazy-metric-exporter.ts';
@@ -44,28 +45,41 @@ const DROP_UPSTREAM_HTTP_DURATIONS: ViewOptions[] = [
  */
 export function createMetricsPipeline(config: Config, resource: Resource): MetricsPipeline {
   const settings = config.metrics;
-  const readers: IMetricReader[] = [];
   let exitMetrics: ExitMetrics | undefined;
   const durations = new RecordedDurations();
+  // Each reader also collects the HTTP durations, which HttpDurationProcessor aggregates itself.
+  const bound: { reader: IMetricReader; producer: DurationMetricProducer }[] = [];
   for (const name of settings.exporters) {
+    const producer = new DurationMetricProducer(resource);
     if (name === 'prometheus') {
-      const reader = createPrometheusReader(config);
-      if (reader !== undefined) readers.push(reader);
+      const reader = createPrometheusReader(config, producer);
+      if (reader !== undefined) bound.push({ reader, producer });
       continue;
     }
     const exporter: PushMetricExporter = name === 'console' ? new ConsoleMetricTableExporter() : createLazyOtlpExporter(config, durations);
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: settings.intervalMs, exportTimeoutMillis: settings.timeoutMs });
-    if (name === 'otlp') exitMetrics = { collect: () => (durations.unsent ? collectNow(reader) : undefined), otlp: settings.otlp };
-    readers.push(reader);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: settings.intervalMs, exportTimeoutMillis: settings.timeoutMs, metricProducers: [producer] });
+    if (name === 'otlp') exitMetrics = { collect: () => (durations.unsent ? collectNow(reader, producer) : undefined), otlp: settings.otlp };
+    bound.push({ reader, producer });
   }
-  const provider = new MeterProvider({ resource, readers, views: DROP_UPSTREAM_HTTP_DURATIONS });
+  const provider = new MeterProvider({ resource, readers: bound.map(({ reader }) => reader), views: DROP_UPSTREAM_HTTP_DURATIONS });
   metrics.setGlobalMeterProvider(provider);
   try {
     startRuntimeMetrics(provider);
   } catch (error) {
     printLine(`Node runtime metrics are off: ${(error as Error).message}`);
   }
-  return { provider, spanProcessor: new HttpDurationProcessor(provider.getMeter('@acme/otel-register'), durations), exitMetrics };
+  const meter = provider.getMeter('@acme/otel-register');
+  return { provider, spanProcessor: new HttpDurationProcessor(meter, durations, bindDurationStreams(bound)), exitMetrics };
+}
+
+/**
+ * The readers' HTTP duration streams, or undefined when a reader wants them
+ * aggregated otherwise than in explicit buckets (an exponential histogram):
+ * then sdk-metrics aggregates them for every reader, as one instrument records into all.
+ */
+function bindDurationStreams(bound: readonly { reader: IMetricReader; producer: DurationMetricProducer }[]): (readonly [HistogramStream, HistogramStream])[] | undefined {
+  if (!bound.every(({ reader }) => DurationMetricProducer.aggregatesFor(reader))) return undefined;
+  return bound.map(({ reader, producer }) => producer.bind(reader));
 }
 
 function createLazyOtlpExporter(config: Config, durations: RecordedDurations): LazyMetricExporter {
@@ -84,12 +98,12 @@ function createLazyOtlpExporter(config: Config, durations: RecordedDurations): L
 }
 
 /** Serves /metrics on OTEL_EXPORTER_PROMETHEUS_HOST:PORT; a port in use is one line, not a crash. */
-function createPrometheusReader(config: Config): IMetricReader | undefined {
+function createPrometheusReader(config: Config, producer: DurationMetricProducer): IMetricReader | undefined {
   const { host, port } = config.metrics.prometheus;
   try {
     const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
     // Started here rather than by the constructor, which would also log the error through diag: one line, ours.
-    const exporter = new PrometheusExporter({ host, port, preventServerStart: true });
+    const exporter = new PrometheusExporter({ host, port, preventServerStart: true, metricProducers: [producer] });
     exporter.startServer().catch((error: NodeJS.ErrnoException) => {
       printLine(`the Prometheus endpoint could not listen on ${host}:${port} (${error.code ?? error.message}); metrics are not served`);
     });

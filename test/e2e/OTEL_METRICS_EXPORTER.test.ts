@@ -158,6 +158,27 @@ describe('OTEL_METRICS_EXPORTER', () => {
     });
   }
 
+  it('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=base2_exponential_bucket_histogram: the HTTP durations as exponential histograms, one count per request', async () => {
+    // The durations are then aggregated by sdk-metrics, not by our span processor (which makes explicit buckets only).
+    const service = 'metrics-exponential';
+    const app = await startApp('use-express.cjs', {
+      env: {
+        OTEL_SERVICE_NAME: service,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint,
+        OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram',
+        OTEL_METRIC_EXPORT_INTERVAL: '300',
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await get(`${app.url}/users/${i}`)).status, 200);
+      await receiver.waitForMetrics((points) => latestCount(ofService(service, 'http.server.request.duration', points), (a) => a['http.route'] === '/users/:id') === 3);
+    } finally {
+      await app.stop();
+    }
+    const points = ofService(service, 'http.server.request.duration');
+    assert.ok(points.length > 0 && points.every((p) => p.type === 'exponential_histogram' && p.unit === 's' && p.scope.name === '@acme/otel-register'), points.map((p) => `${p.type} ${p.unit} ${p.scope.name}`).join(', '));
+  });
+
   it('SIGTERM: the last collection is exported before the process ends, with the default 60 s interval', async () => {
     const app = await startApp('use-express.cjs', { env: { OTEL_SERVICE_NAME: 'metrics-sigterm', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcEndpoint } });
     for (let i = 0; i < 3; i++) await get(`${app.url}/users/${i}`);

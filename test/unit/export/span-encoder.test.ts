@@ -111,6 +111,58 @@ function buildSpans(): Built {
   return { spans };
 }
 
+/**
+ * Spans whose attribute values and ids recur, as a server's do: what the
+ * encoder writes from its caches (whole KeyValues of recurring short values,
+ * the last trace id and parent id) must be what it would write afresh. Values
+ * sit on each side of the cache's limits: string length 48, 32-bit integers,
+ * 16 values a key, a key given up on after 256 misses; and the types a cached
+ * value could be confused with ('200' and 200, 'true' and true, 0 and -0).
+ */
+function buildRecurringSpans(): ReadableSpan[] {
+  const spans: ReadableSpan[] = [];
+  const collect: SpanProcessor = { onStart() {}, onEnd: (span) => void spans.push(span), forceFlush: async () => {}, shutdown: async () => {} };
+  const provider = new RandomTraceIdFlagTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'recurring' }), spanProcessors: [collect] });
+  const tracer = provider.getTracer('recurring');
+  const edgeValues: unknown[] = [
+    'x'.repeat(47), 'x'.repeat(48), 'x'.repeat(49), 'é'.repeat(48), 'é'.repeat(49), 'a\ud800', '',
+    2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 0, -0, 200, '200', 1.5, true, 'true', false,
+  ];
+  const longKey = `k.${'long'.repeat(30)}`;
+  for (let i = 0; i < 700; i++) {
+    const server = tracer.startSpan(i % 2 === 0 ? 'GET /users/:id' : 'POST /orders', {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': i % 3 === 0 ? 'POST' : 'GET',
+        'http.response.status_code': [200, 404, 500][i % 3]!,
+        'url.path': `/users/${i}`, // a new value every time: given up on after 256 misses
+        'edge': edgeValues[i % edgeValues.length] as string,
+        'edge.reversed': edgeValues[(edgeValues.length - 1 - (i % edgeValues.length))] as string,
+        'varied': `v${i % 20}`, // more values than a key keeps, recurring
+        [longKey]: 'a value with a key long enough for a KeyValue over 96 bytes',
+      },
+    });
+    const parent = trace.setSpan(ROOT_CONTEXT, server);
+    // Children end first: the parent's id, then the trace id, come from the caches.
+    const client = tracer.startSpan('GET', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'edge': edgeValues[(i * 7) % edgeValues.length] as string } }, parent);
+    client.addEvent('retry', { 'http.request.method': 'GET', 'attempt': i % 2 });
+    // Statuses without a message are written from constants.
+    if (i % 7 === 0) client.setStatus({ code: SpanStatusCode.ERROR });
+    if (i % 7 === 1) client.setStatus({ code: SpanStatusCode.OK });
+    client.end();
+    tracer.startSpan('render', {}, parent).end();
+    if (i % 5 === 0) tracer.startSpan('unrelated', { links: [{ context: server.spanContext(), attributes: { 'http.request.method': 'GET' } }] }).end();
+    server.end();
+  }
+  // Times: two in a second whose nanoseconds carry into the high 32 bits (from the last second's cache), a
+  // second past 2^32 (not cached), the epoch, and back to a second seen before.
+  let carrySecond = 1_700_000_000;
+  while (Number((BigInt(carrySecond) * 1_000_000_000n) % 2n ** 32n) < 2 ** 32 - 5e8) carrySecond++;
+  const times: [number, number][] = [[carrySecond, 1], [carrySecond, 999_999_999], [2 ** 32 + 5, 7], [0, 0], [0, 999_999_999], [carrySecond, 600_000_000]];
+  for (const [i, time] of times.entries()) tracer.startSpan(`time ${i}`, { startTime: time }).end(times[(i + 1) % times.length]);
+  return spans;
+}
+
 function ours(spans: readonly ReadableSpan[]): Uint8Array {
   const encoder = new SpanEncoder();
   return assembleTraceRequest(spans.map((span) => encoder.encode(span)));
@@ -143,6 +195,16 @@ describe('span encoder (encode at end) against upstream ProtobufTraceSerializer'
   it('writes byte for byte what upstream writes', () => {
     const { spans } = buildSpans();
     assert.ok(Buffer.from(ours(spans)).equals(Buffer.from(upstream(spans))));
+  });
+
+  it('writes byte for byte what upstream writes for recurring values and ids (from the caches), on each side of their limits', () => {
+    const spans = buildRecurringSpans();
+    assert.ok(Buffer.from(ours(spans)).equals(Buffer.from(upstream(spans))));
+    const decoded = decodeTraceRequest(ours(spans)) as { resource_spans: { scope_spans: { spans: { name: string; parent_span_id: Buffer; span_id: Buffer; attributes: { key: string; value: Record<string, unknown> }[] }[] }[] }[] };
+    assert.deepStrictEqual(decoded, decodeTraceRequest(upstream(spans)));
+    const written = decoded.resource_spans[0]!.scope_spans[0]!.spans;
+    const edges = new Set(written.flatMap((span) => span.attributes.filter((kv) => kv.key === 'edge').map((kv) => JSON.stringify(kv.value))));
+    assert.ok(edges.size >= 15, `the edge values are all there, each its own type: ${[...edges].join(' ')}`);
   });
 
   it('keeps every span whole when spans overflow one slab into the next, and one span fills several', () => {
