@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import zlib from 'node:zlib';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -176,6 +178,108 @@ describe('gRPC client (against grpc-js’s server)', () => {
     const client = new GrpcUnaryClient(target(port));
     client.close();
     assert.equal((await call(client, Buffer.from('x'))).error?.code, 14);
+  });
+});
+
+describe('gRPC client against a misbehaving HTTP/2 server', () => {
+  type Handler = (stream: http2.ServerHttp2Stream, session: http2.Http2Session) => void;
+  let handler: Handler;
+  let server: http2.Http2Server;
+  let port: number;
+  before(async () => {
+    server = http2.createServer();
+    server.on('stream', (stream) => {
+      stream.on('error', () => {});
+      handler(stream, stream.session!);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  after(() => server.close());
+
+  it('a stream reset before any answer keeps its code (ENHANCE_YOUR_CALM → 8 RESOURCE_EXHAUSTED, not "no connection")', async () => {
+    handler = (stream) => stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    const client = new GrpcUnaryClient(target(port));
+    const { error } = await call(client, Buffer.from('x'));
+    client.close();
+    assert.equal(error?.message, '8 RESOURCE_EXHAUSTED: Received RST_STREAM with code 11');
+  });
+
+  it('the connection dropped after the answer’s headers: 14 UNAVAILABLE "Connection dropped" (retryable)', async () => {
+    handler = (stream, session) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      setTimeout(() => session.destroy(), 20);
+    };
+    const client = new GrpcUnaryClient(target(port));
+    const { error } = await call(client, Buffer.from('x'));
+    client.close();
+    assert.equal(error?.code, 14, String(error));
+    assert.match(error!.message, /^14 UNAVAILABLE: Connection dropped/);
+  });
+
+  it('an empty grpc-status is not success', async () => {
+    handler = (stream) => stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '' }, { endStream: true });
+    const client = new GrpcUnaryClient(target(port));
+    const { error } = await call(client, Buffer.from('x'));
+    client.close();
+    assert.equal(error?.code, 2, String(error));
+  });
+
+  it('an answer compressed with gzip is read', async () => {
+    handler = (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-encoding': 'gzip' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      const gzipped = zlib.gzipSync(Buffer.from('partial success'));
+      const framed = Buffer.concat([Buffer.from([1, 0, 0, 0, gzipped.length]), gzipped]);
+      stream.end(framed);
+    };
+    const client = new GrpcUnaryClient(target(port));
+    const { error, answer } = await call(client, Buffer.from('x'));
+    client.close();
+    assert.equal(error, undefined);
+    assert.equal(answer?.toString(), 'partial success');
+  });
+
+  it('several large uncompressed batches at once all arrive (no 10 MB session-memory refusal)', async () => {
+    const sizes: number[] = [];
+    handler = (stream) => {
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => (size += chunk.length));
+      stream.on('end', () => {
+        sizes.push(size);
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' }, { endStream: true });
+      });
+    };
+    const client = new GrpcUnaryClient(target(port, { compression: 'none' }));
+    const results = await Promise.all(Array.from({ length: 6 }, () => call(client, Buffer.alloc(4 * 1024 * 1024, 7), 20_000)));
+    client.close();
+    assert.deepEqual(
+      results.map((result) => result.error?.message),
+      [undefined, undefined, undefined, undefined, undefined, undefined],
+    );
+    assert.deepEqual(sizes, Array(6).fill(4 * 1024 * 1024 + 5));
+  });
+
+  it('close() while a large message is being gzipped: the call fails and no connection is opened', async () => {
+    let streams = 0;
+    handler = (stream) => {
+      streams++;
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' }, { endStream: true });
+    };
+    const client = new GrpcUnaryClient(target(port));
+    const pending = call(client, randomBytes(2 * 1024 * 1024));
+    client.close();
+    assert.equal((await pending).error?.code, 14);
+    assert.equal(streams, 0);
+  });
+
+  it('an unreadable client key or CA file is left out, as upstream does, instead of failing every export', async () => {
+    const client = new GrpcUnaryClient(target(port, { url: `https://127.0.0.1:${port}`, certificateFile: '/nonexistent/ca.pem', clientKeyFile: '/nonexistent/key.pem', clientCertificateFile: '/nonexistent/cert.pem' }));
+    const { error } = await call(client, Buffer.from('x'), 2_000);
+    client.close();
+    // The plaintext server cannot speak TLS: the call fails at the handshake, not at reading the files.
+    assert.equal(error?.code, 14, String(error));
+    assert.doesNotMatch(error!.message, /ENOENT|request not sent/);
   });
 });
 

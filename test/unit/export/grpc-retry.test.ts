@@ -68,6 +68,24 @@ describe('gRPC export retries (OTLP spec, exporter.md "Retry")', () => {
     assert.equal(calls, 6);
   });
 
+  it('each attempt gets what is left of the one timeout, not a fresh one', async () => {
+    const timeouts: number[] = [];
+    const sender = {
+      export(_spans: ReadableSpan[], callback: (result: ExportResult) => void, timeoutMs?: number) {
+        timeouts.push(timeoutMs!);
+        // The first attempt fails after 300 ms; the retry (after a 50 ms RetryInfo wait) succeeds.
+        if (timeouts.length === 1) setTimeout(() => callback({ code: ExportResultCode.FAILED, error: grpcError(14, statusWithRetryInfo(0, 50_000_000)) }), 300);
+        else callback({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+    };
+    const result = await new Promise<ExportResult>((resolve) => new GrpcRetryingExporter(sender, 2_000).export([] as ReadableSpan[], resolve));
+    assert.equal(result.code, ExportResultCode.SUCCESS);
+    assert.equal(timeouts.length, 2);
+    assert.ok(timeouts[0]! > 1_900 && timeouts[0]! <= 2_000, `first attempt: ${timeouts[0]} ms`);
+    assert.ok(timeouts[1]! <= 2_000 - 340 && timeouts[1]! > 1_000, `the retry gets the rest: ${timeouts[1]} ms`);
+  });
+
   it('stops when the next wait would pass the timeout', async () => {
     let calls = 0;
     const failing: SpanExporter = {
