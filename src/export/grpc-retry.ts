@@ -44,8 +44,9 @@ export class GrpcRetryingExporter<Batch = ReadableSpan[]> implements BatchSender
     const deadline = Date.now() + this.timeoutMs;
     let retries = 0;
     let backoff = INITIAL_BACKOFF_MS;
-    // Each attempt gets what is left of the one OTLP timeout, never a fresh one.
-    const attempt = () => this.inner.export(spans, onResult, Math.max(1, Math.min(deadline, exitDeadline()) - Date.now()));
+    // Each attempt gets what is left of the one OTLP timeout, never a fresh one. (Not bounded by the exit
+    // deadline: at exit, what is still in flight then is handed to the exit flush, which says what became of it.)
+    const attempt = () => this.inner.export(spans, onResult, Math.max(1, deadline - Date.now()));
     const onResult = (result: ExportResult) => {
       if (result.code === ExportResultCode.SUCCESS || this.stopped || retries >= MAX_RETRIES) return resultCallback(result);
       const jittered = Math.min(backoff * (1 + (Math.random() * 2 - 1) * JITTER), MAX_BACKOFF_MS);
