@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
-import http2 from 'node:http2';
+import type * as Http2 from 'node:http2';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { printLine } from '../logging.ts';
 import { GRPC_STATUS_NAMES, GrpcStatus } from './grpc-status.ts';
+
+let http2Module: typeof Http2 | undefined;
+/** node:http2 takes about 20 ms to load: it is required at the first export, not at start-up. */
+function http2(): typeof Http2 {
+  return (http2Module ??= require('node:http2') as typeof Http2);
+}
 
 /**
  * Unary gRPC calls (one request message, one answer) over a single
@@ -63,7 +69,7 @@ export type CallCallback = (error: GrpcCallError | undefined, answer?: Buffer) =
 
 /** One HTTP/2 connection and what its calls need to know of it. */
 interface Connection {
-  readonly session: http2.ClientHttp2Session;
+  readonly session: Http2.ClientHttp2Session;
   /** Set once the peer's SETTINGS arrived: failures before that are "no connection established". */
   connected: boolean;
   /** Why it failed, for the calls that fail with it. */
@@ -121,7 +127,7 @@ export class GrpcUnaryClient {
   private send(methodPath: string, body: Buffer, timeoutMs: number, callback: CallCallback): void {
     // Closed while its message was being gzipped: no new connection for it.
     if (this.closed) return callback(new GrpcCallError(UNAVAILABLE, 'exporter shut down'));
-    let stream: http2.ClientHttp2Stream;
+    let stream: Http2.ClientHttp2Stream;
     let connection: Connection;
     try {
       connection = this.connect();
@@ -134,8 +140,8 @@ export class GrpcUnaryClient {
     const startedAt = Date.now();
     let done = false;
     let cancelledByUs = false;
-    let responseHeaders: http2.IncomingHttpHeaders | undefined;
-    let trailers: http2.IncomingHttpHeaders | undefined;
+    let responseHeaders: Http2.IncomingHttpHeaders | undefined;
+    let trailers: Http2.IncomingHttpHeaders | undefined;
     let streamError: Error | undefined;
     let answerBytes = 0;
     const chunks: Buffer[] = [];
@@ -150,7 +156,7 @@ export class GrpcUnaryClient {
     };
     const cancel = (error: GrpcCallError) => {
       cancelledByUs = true;
-      stream.close(http2.constants.NGHTTP2_CANCEL);
+      stream.close(http2().constants.NGHTTP2_CANCEL);
       finish(error);
     };
     const deadline = setTimeout(() => cancel(new GrpcCallError(DEADLINE_EXCEEDED, `Deadline exceeded after ${((Date.now() - startedAt) / 1000).toFixed(3)}s`)), timeoutMs);
@@ -175,9 +181,9 @@ export class GrpcUnaryClient {
     stream.end(body);
   }
 
-  private requestHeaders(methodPath: string, timeoutMs: number): http2.OutgoingHttpHeaders {
+  private requestHeaders(methodPath: string, timeoutMs: number): Http2.OutgoingHttpHeaders {
     // The call's own headers first, then the metadata (PROTOCOL-HTTP2.md's order, as grpc-js sends them).
-    const headers: http2.OutgoingHttpHeaders = {
+    const headers: Http2.OutgoingHttpHeaders = {
       ':method': 'POST',
       ':path': methodPath,
       te: 'trailers',
@@ -194,10 +200,10 @@ export class GrpcUnaryClient {
   /** The status of a closed stream, from its trailers, its headers (trailers-only), its HTTP status or how it ended. */
   private outcome(
     connection: Connection,
-    stream: http2.ClientHttp2Stream,
+    stream: Http2.ClientHttp2Stream,
     cancelledByUs: boolean,
-    headers: http2.IncomingHttpHeaders | undefined,
-    trailers: http2.IncomingHttpHeaders | undefined,
+    headers: Http2.IncomingHttpHeaders | undefined,
+    trailers: Http2.IncomingHttpHeaders | undefined,
     streamError: Error | undefined,
     chunks: Buffer[],
   ): { error?: GrpcCallError; answer?: Buffer } {
@@ -219,7 +225,7 @@ export class GrpcUnaryClient {
     // Node reports a connection that went away under a stream as a CANCEL we did not send.
     const sessionGone = connection.session.closed || connection.session.destroyed || connection.error !== undefined;
     const rstCode = stream.rstCode;
-    if (rstCode !== undefined && rstCode !== http2.constants.NGHTTP2_NO_ERROR && !(rstCode === http2.constants.NGHTTP2_CANCEL && !cancelledByUs && sessionGone)) {
+    if (rstCode !== undefined && rstCode !== http2().constants.NGHTTP2_NO_ERROR && !(rstCode === http2().constants.NGHTTP2_CANCEL && !cancelledByUs && sessionGone)) {
       return { error: new GrpcCallError(grpcCodeOfResetStream(rstCode), `Received RST_STREAM with code ${rstCode}`) };
     }
     if (sessionGone || streamError !== undefined) return { error: new GrpcCallError(UNAVAILABLE, `Connection dropped${streamError === undefined ? '' : `: ${causeOf(streamError)}`}`) };
@@ -229,7 +235,7 @@ export class GrpcUnaryClient {
   private connect(): Connection {
     const current = this.connection;
     if (current !== undefined && !current.session.closed && !current.session.destroyed) return current;
-    const session = http2.connect(this.authority, {
+    const session = http2().connect(this.authority, {
       // As grpc-js: bodies queued on a busy connection are not refused by Node's 10 MB session default.
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
@@ -253,7 +259,7 @@ export class GrpcUnaryClient {
    * read is left out (config said so at start-up) and TLS goes on without it;
    * the client key and certificate go together or not at all.
    */
-  private tlsOptions(): http2.SecureClientSessionOptions {
+  private tlsOptions(): Http2.SecureClientSessionOptions {
     const read = (file: string | undefined) => {
       if (file === undefined) return undefined;
       try {
@@ -364,13 +370,13 @@ function grpcCodeOfHttpStatus(status: number): number {
 /** As grpc-js maps a stream reset. */
 function grpcCodeOfResetStream(code: number): number {
   switch (code) {
-    case http2.constants.NGHTTP2_REFUSED_STREAM:
+    case http2().constants.NGHTTP2_REFUSED_STREAM:
       return UNAVAILABLE;
-    case http2.constants.NGHTTP2_CANCEL:
+    case http2().constants.NGHTTP2_CANCEL:
       return CANCELLED;
-    case http2.constants.NGHTTP2_ENHANCE_YOUR_CALM:
+    case http2().constants.NGHTTP2_ENHANCE_YOUR_CALM:
       return RESOURCE_EXHAUSTED;
-    case http2.constants.NGHTTP2_INADEQUATE_SECURITY:
+    case http2().constants.NGHTTP2_INADEQUATE_SECURITY:
       return PERMISSION_DENIED;
     default:
       return INTERNAL;

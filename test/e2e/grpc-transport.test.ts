@@ -27,8 +27,9 @@ describe('OTLP/gRPC transport', () => {
     await receiver.waitForMetrics((points) => points.some((point) => point.name === 'http.server.request.duration'), 2_500);
     const { code } = await app.exited;
     assert.equal(code, 0, app.stderr());
-    const loaded = JSON.parse(/LOADED (.*)/.exec(app.stdout())![1]!) as { packages: string[] };
+    const loaded = JSON.parse(/LOADED (.*)/.exec(app.stdout())![1]!) as { packages: string[]; http2Loaded: boolean };
     assert.ok(!loaded.packages.includes('@grpc/grpc-js'), loaded.packages.join(', '));
+    assert.equal(loaded.http2Loaded, true, 'the fixture reports node:http2 once an export loaded it');
     assert.ok(receiver.requests.every((request) => request.compressed && request.encoding === 'gzip'));
     assert.equal(app.stderr(), '');
   });

@@ -11,6 +11,8 @@ interface Loaded {
   fastifyChannel: boolean;
   /** Distinct @opentelemetry/core module instances in require's cache. */
   coreInstances: number;
+  /** Whether Node's http2 module was loaded (about 20 ms). */
+  http2Loaded: boolean;
   stderr: string;
 }
 
@@ -29,8 +31,9 @@ const instrumentationPackages = (packages: string[]) => packages.filter((p) => p
 
 describe('start-up loads only what the app uses', () => {
   it('a script that requires nothing loads no instrumentation and no exporter', async () => {
-    const { packages } = await loadedPackages([]);
+    const { packages, http2Loaded } = await loadedPackages([]);
     assert.deepEqual(instrumentationPackages(packages), []);
+    assert.equal(http2Loaded, false, 'node:http2 (our gRPC transport) waits for the first export');
     assert.ok(!packages.some((p) => p.startsWith('@opentelemetry/exporter-') || p === '@grpc/grpc-js'), `no exporter transport before the first export: ${packages.join(', ')}`);
   });
 
