@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
 import type { ExportResult } from '@opentelemetry/core';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { GrpcRetryingExporter, type BatchSender } from './grpc-retry.ts';
 import { grpcProxyVariable, OtlpGrpcExporter, type OtlpGrpcService } from './otlp-grpc-exporter.ts';
+import { requireBeside } from './require-beside.ts';
 import type { ItemExporter } from './lazy-exporter.ts';
 import type { EncodedSpan } from './span-encoder.ts';
 import { assembleTraceRequest, type TraceRequest } from './trace-request.ts';
@@ -88,11 +88,6 @@ function upstreamGrpcSender(common: { url: string; timeoutMillis: number; compre
 
 /** For upstream's exporter self-metrics (off unless a meter provider is given; we give none). */
 const SPAN_COUNT = { name: 'span' as const, countItems: (request: TraceRequest) => request.spanCount };
-
-/** A require() that resolves as the named package does: the transport versions its exporter uses. */
-export function requireBeside(exporterPackage: string): NodeJS.Require {
-  return createRequire(require.resolve(exporterPackage));
-}
 
 function passThroughSerializer(exporterRequire: NodeJS.Require) {
   const { ProtobufTraceSerializer } = exporterRequire('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');

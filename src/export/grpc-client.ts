@@ -6,9 +6,9 @@ import { printLine } from '../logging.ts';
 import { GRPC_STATUS_NAMES, GrpcStatus } from './grpc-status.ts';
 
 let http2Module: typeof Http2 | undefined;
-/** node:http2 takes about 20 ms to load: it is required at the first export, not at start-up. */
+/** node:http2 takes about 20 ms to load: it is loaded at the first export, not at start-up (getBuiltinModule works from CommonJS and ES modules alike). */
 function http2(): typeof Http2 {
-  return (http2Module ??= require('node:http2') as typeof Http2);
+  return (http2Module ??= process.getBuiltinModule('node:http2'));
 }
 
 /**

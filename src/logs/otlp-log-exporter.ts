@@ -3,7 +3,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig } from '../config/otlp.ts';
 import { GrpcRetryingExporter } from '../export/grpc-retry.ts';
 import type { OtlpExporterOptions } from '../export/otlp-exporter.ts';
-import { requireBeside } from '../export/encoded-span-exporter.ts';
+import { transformerOf } from '../export/require-beside.ts';
 import { grpcProxyVariable, OtlpGrpcExporter } from '../export/otlp-grpc-exporter.ts';
 
 /**
@@ -34,7 +34,7 @@ export function createOtlpLogExporter(otlp: OtlpConfig, options: OtlpExporterOpt
 
 /** Log records over our gRPC transport (see export/otlp-grpc-exporter.ts), encoded by upstream's serializer, as its exporter encodes them. */
 function ourGrpcLogExporter(otlp: OtlpConfig): LogRecordExporter {
-  const transformer = requireBeside('@opentelemetry/exporter-logs-otlp-grpc')('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+  const transformer = transformerOf('@opentelemetry/exporter-logs-otlp-grpc');
   return new OtlpGrpcExporter<ReadableLogRecord[]>(otlp, {
     methodPath: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
     serialize: (records) => transformer.ProtobufLogsSerializer.serializeRequest(records)!,

@@ -1,6 +1,6 @@
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { OtlpConfig } from '../config/otlp.ts';
-import { requireBeside } from '../export/encoded-span-exporter.ts';
+import { transformerOf } from '../export/require-beside.ts';
 import { grpcProxyVariable, OtlpGrpcExporter } from '../export/otlp-grpc-exporter.ts';
 
 /**
@@ -31,7 +31,7 @@ export function createOtlpMetricExporter(otlp: OtlpConfig): PushMetricExporter {
 
 /** Metrics over our gRPC transport, encoded by upstream's serializer, as its exporter encodes them. */
 function ourGrpcMetricExporter(otlp: OtlpConfig): PushMetricExporter {
-  const transformer = requireBeside('@opentelemetry/exporter-metrics-otlp-grpc')('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+  const transformer = transformerOf('@opentelemetry/exporter-metrics-otlp-grpc');
   return new OtlpGrpcExporter<ResourceMetrics>(otlp, {
     methodPath: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
     serialize: (metrics) => transformer.ProtobufMetricsSerializer.serializeRequest(metrics)!,
